@@ -1,0 +1,171 @@
+//! General matrix multiply: `C = A·B` or `C += A·B`.
+//!
+//! The loops and packing follow the BLIS design: B is packed into `KC × NR` panels that stay
+//! in L1, A into `MC × KC` blocks that stay in L2, and a register-blocked micro-kernel
+//! (`Real::micro_kernel`) does all the arithmetic. Operands are strided views, so transposes
+//! (PyTorch keeps weights as `[out, in]`, and `X·Wᵀ` is the common product) cost nothing.
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) mod simd128;
+mod view;
+
+pub use view::{MatMut, MatRef};
+
+use crate::real::{Real, MR, NR};
+use crate::{Error, Result};
+
+const MC: usize = 128;
+const KC: usize = 256;
+const NC: usize = 2048;
+
+/// Whether the product overwrites C or adds to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accumulate {
+    Overwrite,
+    Add,
+}
+
+/// `C = A·B` (or `C += A·B`), checking that the shapes agree.
+pub fn gemm<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode: Accumulate) -> Result<()> {
+    if a.cols() != b.rows() || c.rows() != a.rows() || c.cols() != b.cols() {
+        return Err(Error::shape(
+            "matmul",
+            format!("A [m, k] · B [k, n] into C [m, n] with A [{}, {}]", a.rows(), a.cols()),
+            format!("B [{}, {}] and C [{}, {}]", b.rows(), b.cols(), c.rows(), c.cols()),
+        ));
+    }
+    let (m, n) = (c.rows(), c.cols());
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    let out = Out { ptr: c.into_ptr(), ld: n };
+    split_columns(a, b, out, mode);
+    Ok(())
+}
+
+/// C as a raw row-major pointer, so disjoint column ranges can be written from several threads.
+#[derive(Clone, Copy)]
+struct Out<T> {
+    ptr: *mut T,
+    ld: usize,
+}
+
+// SAFETY: every thread writes a disjoint range of columns of C, and `gemm` holds the only
+// mutable borrow of C until all of them have finished.
+unsafe impl<T: Send> Send for Out<T> {}
+unsafe impl<T: Sync> Sync for Out<T> {}
+
+impl<T> Out<T> {
+    #[cfg(feature = "parallel")]
+    fn columns_from(self, j0: usize) -> Self {
+        // SAFETY: j0 < n, so the pointer stays inside row 0 of C.
+        Out { ptr: unsafe { self.ptr.add(j0) }, ld: self.ld }
+    }
+}
+
+/// Products of at least this many flops are split over threads; smaller ones would spend
+/// more on waking threads than they save.
+#[cfg(feature = "parallel")]
+const PARALLEL_MIN_FLOPS: usize = 1 << 20;
+
+/// Splits C into column ranges whose width depends only on the shape, never on the number of
+/// threads, so that every element is computed by the same instructions in the same order and
+/// the result is bit-identical whatever the thread count.
+fn split_columns<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Out<T>, mode: Accumulate) {
+    #[cfg(feature = "parallel")]
+    {
+        let n = b.cols();
+        if 2 * a.rows() * a.cols() * n >= PARALLEL_MIN_FLOPS && n > NR {
+            use rayon::prelude::*;
+            let width = (n / 8).max(64).next_multiple_of(NR);
+            (0..n.div_ceil(width)).into_par_iter().for_each(|chunk| {
+                let j0 = chunk * width;
+                let j1 = (j0 + width).min(n);
+                blocked(a, b.columns(j0, j1), out.columns_from(j0), mode);
+            });
+            return;
+        }
+    }
+    blocked(a, b, out, mode);
+}
+
+/// The single-threaded blocked product over all of A and the given columns of B.
+fn blocked<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Out<T>, mode: Accumulate) {
+    let (m, k, n) = (a.rows(), a.cols(), b.cols());
+    if k == 0 {
+        if mode == Accumulate::Overwrite {
+            for i in 0..m {
+                for j in 0..n {
+                    // SAFETY: i < m and j < n, inside C.
+                    unsafe { *out.ptr.add(i * out.ld + j) = T::zero() };
+                }
+            }
+        }
+        return;
+    }
+    let mut b_pack = vec![T::zero(); KC * NC.min(n.next_multiple_of(NR))];
+    let mut a_pack = vec![T::zero(); MC.min(m.next_multiple_of(MR)) * KC];
+    let mut tile = [[T::zero(); NR]; MR];
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            let add = pc > 0 || mode == Accumulate::Add;
+            pack_b(b, pc, kc, jc, nc, &mut b_pack);
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                pack_a(a, ic, mc, pc, kc, &mut a_pack);
+                for jr in (0..nc).step_by(NR) {
+                    let b_panel = &b_pack[jr * kc..(jr + NR) * kc];
+                    for ir in (0..mc).step_by(MR) {
+                        let a_panel = &a_pack[ir * kc..(ir + MR) * kc];
+                        T::micro_kernel(kc, a_panel, b_panel, &mut tile);
+                        let rows = MR.min(mc - ir);
+                        let cols = NR.min(nc - jr);
+                        store_tile(&tile, out, ic + ir, jc + jr, rows, cols, add);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs `B[pc..pc+kc, jc..jc+nc]` into `NR`-column panels, each `kc` rows of `NR` values,
+/// padding the last panel with zeros.
+fn pack_b<T: Real>(b: MatRef<'_, T>, pc: usize, kc: usize, jc: usize, nc: usize, dst: &mut [T]) {
+    for (panel, j0) in (0..nc).step_by(NR).enumerate() {
+        let cols = NR.min(nc - j0);
+        let panel_dst = &mut dst[panel * kc * NR..(panel + 1) * kc * NR];
+        for (p, row) in panel_dst.chunks_exact_mut(NR).enumerate() {
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = if j < cols { b.at(pc + p, jc + j0 + j) } else { T::zero() };
+            }
+        }
+    }
+}
+
+/// Packs `A[ic..ic+mc, pc..pc+kc]` into `MR`-row panels, each `kc` columns of `MR` values,
+/// padding the last panel with zeros.
+fn pack_a<T: Real>(a: MatRef<'_, T>, ic: usize, mc: usize, pc: usize, kc: usize, dst: &mut [T]) {
+    for (panel, i0) in (0..mc).step_by(MR).enumerate() {
+        let rows = MR.min(mc - i0);
+        let panel_dst = &mut dst[panel * kc * MR..(panel + 1) * kc * MR];
+        for (p, col) in panel_dst.chunks_exact_mut(MR).enumerate() {
+            for (r, x) in col.iter_mut().enumerate() {
+                *x = if r < rows { a.at(ic + i0 + r, pc + p) } else { T::zero() };
+            }
+        }
+    }
+}
+
+fn store_tile<T: Real>(tile: &[[T; NR]; MR], out: Out<T>, i0: usize, j0: usize, rows: usize, cols: usize, add: bool) {
+    for (r, tile_row) in tile.iter().enumerate().take(rows) {
+        // SAFETY: the caller clips `rows` and `cols` to C, and the columns belong to this thread.
+        let c_row = unsafe { std::slice::from_raw_parts_mut(out.ptr.add((i0 + r) * out.ld + j0), cols) };
+        if add {
+            c_row.iter_mut().zip(tile_row).for_each(|(c, &t)| *c = *c + t);
+        } else {
+            c_row.copy_from_slice(&tile_row[..cols]);
+        }
+    }
+}

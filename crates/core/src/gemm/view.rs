@@ -1,0 +1,80 @@
+//! Matrix views over slices: strided for reading (so a transpose is free), dense for writing.
+
+use crate::{Error, Result};
+
+/// A read-only matrix over a slice: element (i, j) is `data[i·rs + j·cs]`.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a, T> {
+    data: &'a [T],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a, T: Copy> MatRef<'a, T> {
+    /// A dense row-major `rows × cols` matrix; the slice must hold exactly that many values.
+    pub fn new(data: &'a [T], rows: usize, cols: usize) -> Result<Self> {
+        check_len("matrix", data.len(), rows, cols)?;
+        Ok(MatRef { data, rows, cols, rs: cols, cs: 1 })
+    }
+
+    /// The transpose, as a view of the same data.
+    pub fn t(self) -> Self {
+        MatRef { data: self.data, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    #[inline(always)]
+    pub(crate) fn at(&self, i: usize, j: usize) -> T {
+        self.data[i * self.rs + j * self.cs]
+    }
+
+    /// Columns `j0..j1` as a view (`j0 < j1 <= cols`).
+    #[cfg(feature = "parallel")]
+    pub(crate) fn columns(self, j0: usize, j1: usize) -> Self {
+        let offset = if j0 < j1 { j0 * self.cs } else { 0 };
+        MatRef { data: &self.data[offset..], cols: j1 - j0, ..self }
+    }
+}
+
+/// A dense row-major matrix to write into.
+#[derive(Debug)]
+pub struct MatMut<'a, T> {
+    data: &'a mut [T],
+    rows: usize,
+    cols: usize,
+}
+
+impl<'a, T> MatMut<'a, T> {
+    pub fn new(data: &'a mut [T], rows: usize, cols: usize) -> Result<Self> {
+        check_len("output matrix", data.len(), rows, cols)?;
+        Ok(MatMut { data, rows, cols })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    pub(crate) fn into_ptr(self) -> *mut T {
+        self.data.as_mut_ptr()
+    }
+}
+
+fn check_len(what: &str, len: usize, rows: usize, cols: usize) -> Result<()> {
+    match rows.checked_mul(cols) {
+        Some(n) if n == len => Ok(()),
+        _ => Err(Error::shape(what, format!("{rows}×{cols} = {} values", rows.saturating_mul(cols)), format!("{len} values"))),
+    }
+}

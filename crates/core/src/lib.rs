@@ -1,0 +1,13 @@
+//! seqwasm-core: the numerical heart of seqwasm.
+//!
+//! Pure Rust with no knowledge of JavaScript or WebAssembly bindings, so that every kernel
+//! can be tested natively with `cargo test`. Generic over the float type: `f32` is what
+//! users run, `f64` is what gradient checks run.
+
+pub mod error;
+pub mod gemm;
+pub mod real;
+
+pub use error::{Error, Result};
+pub use gemm::{gemm, Accumulate, MatMut, MatRef};
+pub use real::Real;

@@ -1,0 +1,155 @@
+//! The blocked GEMM equals a naive triple loop, for every shape class the kernels split on
+//! (tile edges at 4 and 8, block edges at 128 and 256), transposed views and accumulation.
+
+use seqwasm_core::{gemm, Accumulate, Error, MatMut, MatRef};
+
+/// A small deterministic generator (SplitMix64) so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+
+    fn vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.next() as f32).collect()
+    }
+}
+
+/// C = A·B in f64, with A given as a closure so transposed layouts can share it.
+fn naive(m: usize, k: usize, n: usize, a: impl Fn(usize, usize) -> f32, b: impl Fn(usize, usize) -> f32) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k).map(|p| a(i, p) as f64 * b(p, j) as f64).sum();
+        }
+    }
+    c
+}
+
+/// f32 rounding error of a length-k dot product is bounded by about k·ε·Σ|a||b|; the inputs
+/// are in [-1, 1], so k·ε·k is a safe, still tight, bound.
+fn assert_close(got: &[f32], want: &[f64], k: usize, label: &str) {
+    assert_eq!(got.len(), want.len(), "{label}: length");
+    let tol = (k.max(1) as f64).powi(2) * f32::EPSILON as f64 + 1e-6;
+    for (idx, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!((g as f64 - w).abs() <= tol, "{label}: element {idx} is {g}, want {w} (tol {tol})");
+    }
+}
+
+const SIZES: [usize; 6] = [1, 3, 17, 64, 129, 255];
+
+#[test]
+fn equals_naive_product_on_every_size_combination() {
+    let mut rng = Rng(1);
+    for &m in &SIZES {
+        for &k in &SIZES {
+            for &n in &SIZES {
+                let (a, b) = (rng.vec(m * k), rng.vec(k * n));
+                let mut c = vec![f32::NAN; m * n];
+                gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
+                let want = naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]);
+                assert_close(&c, &want, k, &format!("{m}x{k} · {k}x{n}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn crosses_the_k_block_boundary() {
+    let mut rng = Rng(2);
+    let (m, k, n) = (5, 700, 9);
+    let (a, b) = (rng.vec(m * k), rng.vec(k * n));
+    let mut c = vec![0.0; m * n];
+    gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
+    assert_close(&c, &naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]), k, "k = 700");
+}
+
+#[test]
+fn transposed_views_multiply_without_copies() {
+    // X·Wᵀ with W stored as [out, in], the layout of every PyTorch weight.
+    let mut rng = Rng(3);
+    let (m, k, n) = (17, 64, 33);
+    let (x, w) = (rng.vec(m * k), rng.vec(n * k));
+    let mut c = vec![0.0; m * n];
+    gemm(MatRef::new(&x, m, k).unwrap(), MatRef::new(&w, n, k).unwrap().t(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
+    assert_close(&c, &naive(m, k, n, |i, p| x[i * k + p], |p, j| w[j * k + p]), k, "X·Wᵀ");
+
+    // Aᵀ·B, the shape of a weight gradient dZᵀ·X.
+    let (a, b) = (rng.vec(k * m), rng.vec(k * n));
+    gemm(MatRef::new(&a, k, m).unwrap().t(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
+    assert_close(&c, &naive(m, k, n, |i, p| a[p * m + i], |p, j| b[p * n + j]), k, "Aᵀ·B");
+}
+
+#[test]
+fn accumulate_adds_to_what_c_holds() {
+    let mut rng = Rng(4);
+    let (m, k, n) = (9, 300, 20);
+    let (a, b, c0) = (rng.vec(m * k), rng.vec(k * n), rng.vec(m * n));
+    let mut c = c0.clone();
+    gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Add).unwrap();
+    let want: Vec<f64> = naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]).iter().zip(&c0).map(|(x, &y)| x + y as f64).collect();
+    assert_close(&c, &want, k, "C += A·B");
+}
+
+#[test]
+fn empty_inner_dimension_gives_zeros_or_leaves_c() {
+    let mut c = vec![7.0f32; 6];
+    gemm(MatRef::new(&[], 2, 0).unwrap(), MatRef::new(&[], 0, 3).unwrap(), MatMut::new(&mut c, 2, 3).unwrap(), Accumulate::Add).unwrap();
+    assert_eq!(c, vec![7.0; 6]);
+    gemm(MatRef::new(&[], 2, 0).unwrap(), MatRef::new(&[], 0, 3).unwrap(), MatMut::new(&mut c, 2, 3).unwrap(), Accumulate::Overwrite).unwrap();
+    assert_eq!(c, vec![0.0; 6]);
+}
+
+#[test]
+fn computes_in_f64_for_gradient_checks() {
+    let (m, k, n) = (3, 5, 2);
+    let a: Vec<f64> = (0..m * k).map(|v| v as f64 / 7.0).collect();
+    let b: Vec<f64> = (0..k * n).map(|v| 1.0 - v as f64 / 3.0).collect();
+    let mut c = vec![0.0f64; m * n];
+    gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
+    for i in 0..m {
+        for j in 0..n {
+            let want: f64 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+            assert!((c[i * n + j] - want).abs() < 1e-12);
+        }
+    }
+}
+
+#[test]
+fn mismatched_shapes_are_named_in_the_error() {
+    let a = vec![0.0f32; 6];
+    let b = vec![0.0f32; 8];
+    let mut c = vec![0.0f32; 4];
+    let err = gemm(MatRef::new(&a, 2, 3).unwrap(), MatRef::new(&b, 4, 2).unwrap(), MatMut::new(&mut c, 2, 2).unwrap(), Accumulate::Overwrite).unwrap_err();
+    assert_eq!(err.kind(), "ShapeError");
+    let msg = err.to_string();
+    assert!(msg.contains("A [2, 3]") && msg.contains("B [4, 2]"), "{msg}");
+
+    let err = MatRef::new(&a, 4, 2).unwrap_err();
+    assert!(matches!(err, Error::Shape { .. }));
+    assert!(err.to_string().contains("4×2 = 8 values") && err.to_string().contains("6 values"), "{err}");
+}
+
+#[cfg(feature = "parallel")]
+#[test]
+fn threads_give_the_same_bits_as_one_thread() {
+    let mut rng = Rng(5);
+    let (m, k, n) = (64, 255, 1000);
+    let (a, b) = (rng.vec(m * k), rng.vec(k * n));
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let mut c = vec![0.0f32; m * n];
+        pool.install(|| gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite)).unwrap();
+        c
+    };
+    let one = run(1);
+    assert_close(&one, &naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]), k, "1 thread");
+    for threads in [2, 3] {
+        assert!(run(threads).iter().zip(&one).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads differ from 1");
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the package: two wasm flavours with wasm-pack, then the TypeScript facade into dist/.
+#   pkg/simd      simd128, one thread
+#   pkg/threads   simd128 + atomics + bulk-memory, shared memory, std rebuilt with build-std
+#   dist/node     ESM for Node (worker_threads)      dist/browser  ESM for browsers (module Workers)
+#   dist/wasm     the two optimised .wasm files      dist/types    .d.ts of the public API
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The Debian toolchain has the wasm32 std that set-up installed; rustup's does not.
+export PATH="/usr/bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export RUSTC=/usr/bin/rustc
+
+simd_features="+simd128"
+# Since Rust 1.9x +atomics no longer implies a shared memory: ask the linker for it, and export
+# the TLS symbols wasm-bindgen needs to start threads.
+threads_link="--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base"
+
+build_flavour() {
+  local flavour=$1 rustflags=$2
+  shift 2
+  echo "build: wasm ($flavour)"
+  CARGO_TARGET_DIR="$PWD/target/wasm-$flavour" RUSTFLAGS="$rustflags" \
+    wasm-pack --quiet build crates/wasm --release --target web --no-pack --no-opt \
+    --out-dir "../../pkg/$flavour" --out-name seqwasm "$@"
+  # wasm-pack's own wasm-opt would download binaryen; npm's binaryen is already here.
+  npx --no-install wasm-opt -O3 "pkg/$flavour/seqwasm_bg.wasm" -o "pkg/$flavour/seqwasm_bg.wasm"
+}
+
+build_flavour simd "-C target-feature=$simd_features"
+link_args=""
+for arg in $threads_link; do link_args+=" -C link-arg=$arg"; done
+RUSTC_BOOTSTRAP=1 build_flavour threads "-C target-feature=$simd_features,+atomics,+bulk-memory,+mutable-globals$link_args" \
+  -- --features threads -Zbuild-std=std,panic_abort
+
+echo "build: typescript"
+rm -rf dist
+npx --no-install tsc -p tsconfig.json
+mkdir -p dist/wasm
+cp pkg/simd/seqwasm_bg.wasm dist/wasm/seqwasm-simd.wasm
+cp pkg/threads/seqwasm_bg.wasm dist/wasm/seqwasm-threads.wasm
+for platform in node browser; do
+  npx --no-install esbuild "ts/$platform/index.ts" "ts/$platform/worker.ts" "ts/$platform/pool-thread.ts" \
+    --bundle --format=esm --splitting --platform="$platform" --target=es2022 \
+    --outdir="dist/$platform" --entry-names='[name]' --chunk-names='[name]-[hash]' \
+    --log-level=warning
+done
+echo "build: done"

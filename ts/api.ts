@@ -1,0 +1,53 @@
+// The public types of seqwasm, shared by every platform's entry point.
+import type { Flavour } from './flavour.js';
+
+export * from './errors.js';
+export type { Flavour };
+
+/** Compiled modules given by the caller (edge runtimes cannot fetch or read files). */
+export interface WasmModules {
+  simd?: WebAssembly.Module;
+  threads?: WebAssembly.Module;
+}
+
+export interface EngineOptions {
+  threads?: number | 'auto';
+  wasm?: WasmModules;
+}
+
+export interface EngineInfo {
+  flavour: Flavour;
+  threads: number;
+  /** Why this flavour was chosen, e.g. why threads were not available. */
+  reason: string;
+  platform: 'node' | 'browser';
+}
+
+export interface RuntimeOptions {
+  /** Run in a dedicated worker (default) so the caller's thread never blocks, or inline on it. */
+  worker?: boolean;
+  /** 'auto' (default: one per core) or a number; 1 selects the single-threaded simd build. */
+  threads?: number | 'auto';
+  /** Compiled modules to use instead of loading dist/wasm (what edge runtimes need). */
+  wasm?: WasmModules;
+}
+
+export interface RuntimeInfo extends EngineInfo {
+  placement: 'worker' | 'inline';
+}
+
+export interface CallOptions {
+  /**
+   * Hand the inputs' buffers to the worker instead of copying them (worker placement only).
+   * The caller's arrays are detached (length 0) afterwards.
+   */
+  transfer?: boolean;
+}
+
+export interface Runtime {
+  readonly info: RuntimeInfo;
+  /** `C = A·B` for row-major `A [m, k]` and `B [k, n]`; resolves to `C [m, n]`. */
+  matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, options?: CallOptions): Promise<Float32Array>;
+  /** Frees the wasm memory (and the worker); later calls reject with DisposedError. */
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,96 @@
+// The engine: one wasm instance (and, for the threads build, its pool of threads) on the
+// thread that runs it, whether that is a worker or the caller's own thread.
+import { ConfigError, DisposedError, fromWasm } from './errors.js';
+import { chooseFlavour, threadsOption, type Flavour } from './flavour.js';
+import { importGlue, type Glue } from './glue.js';
+import type { EngineInfo, EngineOptions } from './api.js';
+import type { Platform, PoolThread } from './platform.js';
+import * as check from './validate.js';
+
+export class Engine {
+  #disposed = false;
+
+  private constructor(
+    readonly info: EngineInfo,
+    private readonly glue: Glue,
+    private readonly pool: PoolThread[],
+  ) {}
+
+  static async load(platform: Platform, options: EngineOptions = {}): Promise<Engine> {
+    const choice = chooseFlavour(threadsOption(options.threads), platform.capabilities());
+    const module = options.wasm?.[choice.flavour] ?? (await platform.loadModule(choice.flavour));
+    if (!(module instanceof WebAssembly.Module)) {
+      throw new ConfigError(`wasm.${choice.flavour} must be a compiled WebAssembly.Module`);
+    }
+    const info: EngineInfo = { ...choice, platform: platform.name };
+    if (choice.flavour === 'simd') {
+      const glue = await importGlue('simd');
+      await glue.default({ module_or_path: module });
+      return new Engine(info, glue, []);
+    }
+    const glue = await importGlue('threads');
+    const exports = await glue.default({ module_or_path: module });
+    const memory = (exports as unknown as { memory: WebAssembly.Memory }).memory;
+    // The threads first: rayon's build_global waits until every one of them has started.
+    const started = await Promise.allSettled(
+      Array.from({ length: choice.threads }, () => platform.spawnPoolThread({ module, memory })),
+    );
+    const pool = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      pool.forEach((t) => t.terminate());
+      throw new ConfigError(`could not start the thread pool: ${failed.reason?.message ?? failed.reason}`);
+    }
+    try {
+      glue.poolStart(choice.threads);
+    } catch (error) {
+      pool.forEach((t) => t.terminate());
+      throw fromWasm(error);
+    }
+    return new Engine(info, glue, pool);
+  }
+
+  /** `C = A·B` for row-major `A [m, k]` and `B [k, n]`. */
+  matmul(a: unknown, b: unknown, m: unknown, k: unknown, n: unknown): Float32Array {
+    this.#live();
+    const op = 'matmul';
+    const [rows, inner, cols] = [check.dimension(op, 'm', m), check.dimension(op, 'k', k), check.dimension(op, 'n', n)];
+    const left = check.float32(op, 'a', a);
+    const right = check.float32(op, 'b', b);
+    check.length(op, 'a', left, [rows, inner]);
+    check.length(op, 'b', right, [inner, cols]);
+    check.finite(op, 'a', left);
+    check.finite(op, 'b', right);
+    try {
+      return this.glue.matmul(left, right, rows, inner, cols);
+    } catch (error) {
+      throw fromWasm(error);
+    }
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.pool.forEach((t) => t.terminate());
+  }
+
+  #live(): void {
+    if (this.#disposed) throw new DisposedError('this runtime was disposed');
+  }
+}
+
+/**
+ * wasm-bindgen's glue holds one instance per flavour per JS realm, so inline engines are
+ * shared: the first load on a thread decides its thread count.
+ */
+const shared = new Map<Flavour, Promise<Engine>>();
+
+export async function sharedEngine(platform: Platform, options: EngineOptions): Promise<Engine> {
+  const flavour = chooseFlavour(threadsOption(options.threads), platform.capabilities()).flavour;
+  let engine = shared.get(flavour);
+  if (!engine) {
+    engine = Engine.load(platform, options);
+    shared.set(flavour, engine);
+    engine.catch(() => shared.delete(flavour));
+  }
+  return engine;
+}

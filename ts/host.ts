@@ -1,0 +1,38 @@
+// The worker side of the worker placement: an engine exposed through Comlink.
+import * as Comlink from 'comlink';
+import type { EngineInfo, EngineOptions } from './api.js';
+import { Engine } from './engine.js';
+import { ConfigError, DisposedError, installErrorTransfer } from './errors.js';
+import type { Platform } from './platform.js';
+
+export interface HostApi {
+  init(options: EngineOptions): Promise<EngineInfo>;
+  matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array;
+  dispose(): void;
+}
+
+export function serveHost(platform: Platform, endpoint: Comlink.Endpoint): void {
+  installErrorTransfer();
+  let engine: Engine | undefined;
+  let disposed = false;
+  const live = (): Engine => {
+    if (disposed) throw new DisposedError('this runtime was disposed');
+    if (!engine) throw new ConfigError('the worker was used before init');
+    return engine;
+  };
+  const api: HostApi = {
+    async init(options) {
+      engine = await Engine.load(platform, options);
+      return engine.info;
+    },
+    matmul(a, b, m, k, n) {
+      const c = live().matmul(a, b, m, k, n);
+      return Comlink.transfer(c, [c.buffer]);
+    },
+    dispose() {
+      disposed = true;
+      engine?.dispose();
+    },
+  };
+  Comlink.expose(api, endpoint);
+}

@@ -1,0 +1,125 @@
+// One API, two placements: the engine inline on the caller's thread, or in a worker behind
+// Comlink. Both validate the same way (in the engine) and throw the same typed errors.
+import * as Comlink from 'comlink';
+import type { CallOptions, EngineOptions, Runtime, RuntimeInfo, RuntimeOptions } from './api.js';
+import { sharedEngine, type Engine } from './engine.js';
+import { ConfigError, DisposedError, WorkerError, installErrorTransfer } from './errors.js';
+import type { HostApi } from './host.js';
+import type { HostWorker, Platform } from './platform.js';
+
+const RUNTIME_OPTIONS = ['worker', 'threads', 'wasm'];
+const CALL_OPTIONS = ['transfer'];
+
+function knownKeys(what: string, value: unknown, known: string[]): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null) throw new ConfigError(`${what} must be an object, got ${String(value)}`);
+  const unknown = Object.keys(value).filter((key) => !known.includes(key));
+  if (unknown.length) throw new ConfigError(`${what}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
+}
+
+export async function createRuntime(platform: Platform, options: RuntimeOptions = {}): Promise<Runtime> {
+  knownKeys('createRuntime options', options, RUNTIME_OPTIONS);
+  if (options.worker !== undefined && typeof options.worker !== 'boolean') {
+    throw new ConfigError(`worker must be true or false, got ${String(options.worker)}`);
+  }
+  const engineOptions: EngineOptions = { threads: options.threads, wasm: options.wasm };
+  if (options.worker === false) return new InlineRuntime(await sharedEngine(platform, engineOptions));
+  installErrorTransfer();
+  const host = platform.spawnHost();
+  const runtime = new WorkerRuntime(host);
+  try {
+    await runtime.init(engineOptions);
+  } catch (error) {
+    host.terminate();
+    throw error;
+  }
+  return runtime;
+}
+
+class InlineRuntime implements Runtime {
+  readonly info: RuntimeInfo;
+  #disposed = false;
+
+  constructor(private readonly engine: Engine) {
+    this.info = { ...engine.info, placement: 'inline' };
+  }
+
+  async matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, options?: CallOptions): Promise<Float32Array> {
+    this.#live();
+    knownKeys('matmul options', options, CALL_OPTIONS);
+    return this.engine.matmul(a, b, m, k, n);
+  }
+
+  async dispose(): Promise<void> {
+    // The engine is shared by every inline runtime on this thread; only this handle ends.
+    this.#disposed = true;
+  }
+
+  #live(): void {
+    if (this.#disposed) throw new DisposedError('this runtime was disposed');
+  }
+}
+
+class WorkerRuntime implements Runtime {
+  info!: RuntimeInfo;
+  readonly #proxy: Comlink.Remote<HostApi>;
+  readonly #failed: Promise<never>;
+  #failure: Error | undefined;
+  #disposed = false;
+  #pending = 0;
+
+  constructor(private readonly host: HostWorker) {
+    this.#proxy = Comlink.wrap<HostApi>(host.endpoint);
+    // Comlink never settles a call whose worker died: every call also races this promise.
+    this.#failed = new Promise<never>((_, reject) => {
+      host.onFailure((error) => {
+        this.#failure = new WorkerError(`the runtime's worker failed: ${error.message}`);
+        reject(this.#failure);
+      });
+    });
+    this.#failed.catch(() => {});
+  }
+
+  async init(options: EngineOptions): Promise<void> {
+    const info = await this.#call(() => this.#proxy.init(options));
+    this.info = { ...info, placement: 'worker' };
+  }
+
+  async matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, options?: CallOptions): Promise<Float32Array> {
+    knownKeys('matmul options', options, CALL_OPTIONS);
+    this.#live();
+    const buffers = options?.transfer ? transferables(a, b) : [];
+    return this.#call(() => this.#proxy.matmul(Comlink.transfer(a, buffers), b, m, k, n));
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (!this.#failure) await this.#call(() => this.#proxy.dispose()).catch(() => {});
+    this.#proxy[Comlink.releaseProxy]();
+    this.host.terminate();
+  }
+
+  #live(): void {
+    if (this.#disposed) throw new DisposedError('this runtime was disposed');
+  }
+
+  async #call<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#failure) throw this.#failure;
+    if (this.#pending++ === 0) this.host.hold(true);
+    try {
+      return await Promise.race([call(), this.#failed]);
+    } finally {
+      if (--this.#pending === 0) this.host.hold(false);
+    }
+  }
+}
+
+/** The distinct, non-shared buffers behind the inputs (a buffer listed twice cannot be sent). */
+function transferables(...arrays: unknown[]): Transferable[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const array of arrays) {
+    if (ArrayBuffer.isView(array) && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+  }
+  return [...buffers];
+}

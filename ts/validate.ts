@@ -1,0 +1,33 @@
+// Input checks shared by every entry point, so that bad input fails with a typed error that
+// names the argument before anything reaches wasm.
+import { DTypeError, NumericError, ShapeError } from './errors.js';
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an Array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value === 'object' ? `a ${value.constructor?.name ?? 'object'}` : `${typeof value} ${String(value)}`;
+}
+
+export function float32(op: string, name: string, value: unknown): Float32Array {
+  if (value instanceof Float32Array) return value;
+  throw new DTypeError(`${op}: ${name} must be a Float32Array, got ${describe(value)}`);
+}
+
+export function dimension(op: string, name: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value < 2 ** 31) return value;
+  throw new ShapeError(`${op}: ${name} must be a whole number from 0 to 2^31-1, got ${describe(value)}`);
+}
+
+export function length(op: string, name: string, array: Float32Array, shape: number[]): void {
+  const expected = shape.reduce((a, b) => a * b, 1);
+  if (array.length !== expected) {
+    throw new ShapeError(`${op}: ${name} must hold ${shape.join('×')} = ${expected} values, got ${array.length}`);
+  }
+}
+
+export function finite(op: string, name: string, array: Float32Array): void {
+  for (let i = 0; i < array.length; i++) {
+    if (!Number.isFinite(array[i])) throw new NumericError(`${op}: ${name} holds ${array[i]} at index ${i}`);
+  }
+}
