@@ -2,11 +2,16 @@
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
 import { sharedMemorySupported, simdSupported, type Capabilities, type Flavour } from '../flavour.js';
 import type { HostWorker, Platform, PoolThread, PoolThreadInit } from '../platform.js';
 import type { PoolThreadReply } from '../pool-thread.js';
+
+// Workers would inherit the parent's Node options, and some stop a worker from starting
+// (--input-type; any V8 flag, which Node refuses per worker). Our workers need none of them,
+// and V8 flags apply to the whole process anyway.
+const WORKER_OPTIONS: WorkerOptions = { execArgv: [] };
 
 export const nodePlatform: Platform = {
   name: 'node',
@@ -33,7 +38,7 @@ export const nodePlatform: Platform = {
   },
 
   spawnHost(): HostWorker {
-    const worker = new Worker(new URL('./worker.js', import.meta.url));
+    const worker = new Worker(new URL('./worker.js', import.meta.url), WORKER_OPTIONS);
     // Idle workers must not keep the process alive; `hold` refs it while calls are pending.
     worker.unref();
     return {
@@ -56,7 +61,7 @@ export const nodePlatform: Platform = {
   spawnPoolThread(init: PoolThreadInit): Promise<PoolThread> {
     return new Promise((resolve, reject) => {
       // Referenced until it answers, so the process waits for it; unreferenced after.
-      const worker = new Worker(new URL('./pool-thread.js', import.meta.url));
+      const worker = new Worker(new URL('./pool-thread.js', import.meta.url), WORKER_OPTIONS);
       const fail = (error: Error) => {
         void worker.terminate();
         reject(error);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every suite (Rust core natively, then vitest: Node, Chromium, set-up), keeps going
+# when one fails, and ends with one line summing them all: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-results
+passed=0
+failed=0
+broken=()
+
+echo "== cargo test (crates/core, with the parallel feature)"
+cargo test -p seqwasm-core --all-features 2>&1 | tee test-results/cargo.log
+[ "${PIPESTATUS[0]}" = 0 ] || broken+=("cargo test")
+read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }' test-results/cargo.log)
+passed=$((passed + p)); failed=$((failed + f))
+
+echo "== vitest (Node, Chromium, set-up)"
+npx --no-install vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+[ $? = 0 ] || broken+=("vitest")
+if [ -f test-results/vitest.json ]; then
+  read -r p f < <(node -e 'const r = require("./test-results/vitest.json"); console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0))')
+  passed=$((passed + p)); failed=$((failed + f))
+else
+  broken+=("vitest wrote no report")
+fi
+
+# A suite that fails without failing a test (a build error, a crash) still counts as a failure.
+failed=$((failed + ${#broken[@]}))
+[ ${#broken[@]} = 0 ] || echo "failing suites: ${broken[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

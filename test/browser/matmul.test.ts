@@ -1,0 +1,74 @@
+// The same matmul cases in headless Chromium: in a module Worker with and without cross-origin
+// isolation, and inline on the page's main thread.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch } from './chromium.js';
+import { serve } from './server.js';
+
+let browser: Browser;
+let server: Awaited<ReturnType<typeof serve>>;
+
+beforeAll(async () => {
+  server = await serve();
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function open(mode: 'isolated' | 'plain'): Promise<Page> {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(`${server.origin}/${mode}/test/browser/page.html`);
+  await page.waitForFunction(() => (window as { ready?: boolean }).ready === true, undefined, { timeout: 30_000 }).catch(() => {
+    throw new Error(`page did not load: ${problems.join('; ')}`);
+  });
+  return page;
+}
+
+type Result = { info: Record<string, unknown>; referenceInfo: Record<string, unknown>; failures: string[]; identical: boolean; checked: number };
+
+function check(page: Page, options: object): Promise<Result> {
+  return page.evaluate((o) => (window as unknown as { checkPlacement(o: object): Promise<Result> }).checkPlacement(o), options);
+}
+
+describe('matmul in Chromium', () => {
+  it('runs the threads build with 2 threads in a worker of a cross-origin-isolated page, same bits as 1 thread', async () => {
+    const page = await open('isolated');
+    const result = await check(page, { threads: 2 });
+    expect(result.info).toMatchObject({ flavour: 'threads', threads: 2, placement: 'worker', platform: 'browser' });
+    expect(result.referenceInfo).toMatchObject({ flavour: 'simd', placement: 'worker' });
+    expect(result.checked).toBeGreaterThan(125);
+    expect(result.failures).toEqual([]);
+    expect(result.identical).toBe(true);
+    await page.close();
+  });
+
+  it('falls back to the simd build in a worker of a page that is not isolated, and says why', async () => {
+    const page = await open('plain');
+    const result = await check(page, { threads: 2 });
+    expect(result.info).toMatchObject({ flavour: 'simd', threads: 1, placement: 'worker' });
+    expect(result.info.reason).toMatch(/not cross-origin isolated/);
+    expect(result.failures).toEqual([]);
+    await page.close();
+  });
+
+  it('runs inline on the main thread with the simd build, since a main thread cannot block', async () => {
+    const page = await open('isolated');
+    const result = await check(page, { worker: false, threads: 2 });
+    expect(result.info).toMatchObject({ flavour: 'simd', placement: 'inline' });
+    expect(result.info.reason).toMatch(/main thread cannot block/);
+    expect(result.failures).toEqual([]);
+    await page.close();
+  });
+
+  it('delivers typed errors from the worker as the same classes', async () => {
+    const page = await open('plain');
+    const message = await page.evaluate(() => (window as unknown as { errorAcrossWorker(): Promise<string> }).errorAcrossWorker());
+    expect(message).toBe('true ShapeError: matmul: a must hold 1×2 = 2 values, got 3');
+    await page.close();
+  });
+});
