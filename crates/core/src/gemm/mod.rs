@@ -111,10 +111,10 @@ fn blocked<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Out<T>, mode: Accum
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
             let add = pc > 0 || mode == Accumulate::Add;
-            pack_b(b, pc, kc, jc, nc, &mut b_pack);
+            pack::<T, NR>(b, pc, kc, jc, nc, &mut b_pack);
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                pack_a(a, ic, mc, pc, kc, &mut a_pack);
+                pack::<T, MR>(a.t(), pc, kc, ic, mc, &mut a_pack);
                 for jr in (0..nc).step_by(NR) {
                     let b_panel = &b_pack[jr * kc..(jr + NR) * kc];
                     for ir in (0..mc).step_by(MR) {
@@ -130,29 +130,16 @@ fn blocked<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Out<T>, mode: Accum
     }
 }
 
-/// Packs `B[pc..pc+kc, jc..jc+nc]` into `NR`-column panels, each `kc` rows of `NR` values,
-/// padding the last panel with zeros.
-fn pack_b<T: Real>(b: MatRef<'_, T>, pc: usize, kc: usize, jc: usize, nc: usize, dst: &mut [T]) {
-    for (panel, j0) in (0..nc).step_by(NR).enumerate() {
-        let cols = NR.min(nc - j0);
-        let panel_dst = &mut dst[panel * kc * NR..(panel + 1) * kc * NR];
-        for (p, row) in panel_dst.chunks_exact_mut(NR).enumerate() {
+/// Packs `src[p0..p0+kc, j0..j0+width]` into panels of `W` columns, each `kc` rows of `W`
+/// values, padding the last panel with zeros. B is packed as it is (`W = NR`); A is packed as
+/// Aᵀ (`W = MR`), so that both panels are read with unit stride by the micro-kernel.
+fn pack<T: Real, const W: usize>(src: MatRef<'_, T>, p0: usize, kc: usize, j0: usize, width: usize, dst: &mut [T]) {
+    for (panel, jp) in (0..width).step_by(W).enumerate() {
+        let cols = W.min(width - jp);
+        let panel_dst = &mut dst[panel * kc * W..(panel + 1) * kc * W];
+        for (p, row) in panel_dst.chunks_exact_mut(W).enumerate() {
             for (j, x) in row.iter_mut().enumerate() {
-                *x = if j < cols { b.at(pc + p, jc + j0 + j) } else { T::zero() };
-            }
-        }
-    }
-}
-
-/// Packs `A[ic..ic+mc, pc..pc+kc]` into `MR`-row panels, each `kc` columns of `MR` values,
-/// padding the last panel with zeros.
-fn pack_a<T: Real>(a: MatRef<'_, T>, ic: usize, mc: usize, pc: usize, kc: usize, dst: &mut [T]) {
-    for (panel, i0) in (0..mc).step_by(MR).enumerate() {
-        let rows = MR.min(mc - i0);
-        let panel_dst = &mut dst[panel * kc * MR..(panel + 1) * kc * MR];
-        for (p, col) in panel_dst.chunks_exact_mut(MR).enumerate() {
-            for (r, x) in col.iter_mut().enumerate() {
-                *x = if r < rows { a.at(ic + i0 + r, pc + p) } else { T::zero() };
+                *x = if j < cols { src.at(p0 + p, j0 + jp + j) } else { T::zero() };
             }
         }
     }
