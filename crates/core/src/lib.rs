@@ -4,10 +4,14 @@
 //! can be tested natively with `cargo test`. Generic over the float type: `f32` is what
 //! users run, `f64` is what gradient checks run.
 
+pub mod activation;
 pub mod error;
 pub mod gemm;
 pub mod real;
+pub mod recurrent;
 
 pub use error::{Error, Result};
 pub use gemm::{gemm, Accumulate, MatMut, MatRef};
 pub use real::Real;
+pub use activation::Activation;
+pub use recurrent::{Cell, RecurrentLayer};

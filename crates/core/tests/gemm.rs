@@ -1,24 +1,10 @@
 //! The blocked GEMM equals a naive triple loop, for every shape class the kernels split on
 //! (tile edges at 4 and 8, block edges at 128 and 256), transposed views and accumulation.
 
+mod common;
+
+use common::Rng;
 use seqwasm_core::{gemm, Accumulate, Error, MatMut, MatRef};
-
-/// A small deterministic generator (SplitMix64) so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-
-    fn vec(&mut self, n: usize) -> Vec<f32> {
-        (0..n).map(|_| self.next() as f32).collect()
-    }
-}
 
 /// C = A·B in f64, with A given as a closure so transposed layouts can share it.
 fn naive(m: usize, k: usize, n: usize, a: impl Fn(usize, usize) -> f32, b: impl Fn(usize, usize) -> f32) -> Vec<f64> {
@@ -49,7 +35,7 @@ fn equals_naive_product_on_every_size_combination() {
     for &m in &SIZES {
         for &k in &SIZES {
             for &n in &SIZES {
-                let (a, b) = (rng.vec(m * k), rng.vec(k * n));
+                let (a, b) = (rng.vec_f32(m * k), rng.vec_f32(k * n));
                 let mut c = vec![f32::NAN; m * n];
                 gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
                 let want = naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]);
@@ -63,7 +49,7 @@ fn equals_naive_product_on_every_size_combination() {
 fn crosses_the_k_block_boundary() {
     let mut rng = Rng(2);
     let (m, k, n) = (5, 700, 9);
-    let (a, b) = (rng.vec(m * k), rng.vec(k * n));
+    let (a, b) = (rng.vec_f32(m * k), rng.vec_f32(k * n));
     let mut c = vec![0.0; m * n];
     gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
     assert_close(&c, &naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]), k, "k = 700");
@@ -74,13 +60,13 @@ fn transposed_views_multiply_without_copies() {
     // X·Wᵀ with W stored as [out, in], the layout of every PyTorch weight.
     let mut rng = Rng(3);
     let (m, k, n) = (17, 64, 33);
-    let (x, w) = (rng.vec(m * k), rng.vec(n * k));
+    let (x, w) = (rng.vec_f32(m * k), rng.vec_f32(n * k));
     let mut c = vec![0.0; m * n];
     gemm(MatRef::new(&x, m, k).unwrap(), MatRef::new(&w, n, k).unwrap().t(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
     assert_close(&c, &naive(m, k, n, |i, p| x[i * k + p], |p, j| w[j * k + p]), k, "X·Wᵀ");
 
     // Aᵀ·B, the shape of a weight gradient dZᵀ·X.
-    let (a, b) = (rng.vec(k * m), rng.vec(k * n));
+    let (a, b) = (rng.vec_f32(k * m), rng.vec_f32(k * n));
     gemm(MatRef::new(&a, k, m).unwrap().t(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
     assert_close(&c, &naive(m, k, n, |i, p| a[p * m + i], |p, j| b[p * n + j]), k, "Aᵀ·B");
 }
@@ -89,7 +75,7 @@ fn transposed_views_multiply_without_copies() {
 fn accumulate_adds_to_what_c_holds() {
     let mut rng = Rng(4);
     let (m, k, n) = (9, 300, 20);
-    let (a, b, c0) = (rng.vec(m * k), rng.vec(k * n), rng.vec(m * n));
+    let (a, b, c0) = (rng.vec_f32(m * k), rng.vec_f32(k * n), rng.vec_f32(m * n));
     let mut c = c0.clone();
     gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Add).unwrap();
     let want: Vec<f64> = naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]).iter().zip(&c0).map(|(x, &y)| x + y as f64).collect();
@@ -140,7 +126,7 @@ fn mismatched_shapes_are_named_in_the_error() {
 fn threads_give_the_same_bits_as_one_thread() {
     let mut rng = Rng(5);
     let (m, k, n) = (64, 255, 1000);
-    let (a, b) = (rng.vec(m * k), rng.vec(k * n));
+    let (a, b) = (rng.vec_f32(m * k), rng.vec_f32(k * n));
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let mut c = vec![0.0f32; m * n];

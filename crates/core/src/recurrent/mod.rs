@@ -1,0 +1,368 @@
+//! A recurrent layer over whole sequences, in one direction, computed as the design notes'
+//! cuDNN plan: the input projection of every step is one GEMM; each step does one recurrent
+//! GEMM for all gates and one fused pass over them; backward mirrors that, and the weight
+//! gradients of the whole sequence are one GEMM each after the loop.
+//!
+//! Layout is time-major (`[T, B, ·]`, PyTorch's default) and the parameters are PyTorch's:
+//! `weight_ih [G·H, I]`, `weight_hh [G·H, H]`, `bias_ih [G·H]`, `bias_hh [G·H]`.
+//!
+//! Variable lengths follow PyTorch's packed sequences: past a sequence's length its state is
+//! frozen and its output is zero, so the final state is the state at its own last step.
+
+mod cells;
+
+use crate::activation::Activation;
+use crate::gemm::{gemm, Accumulate, MatMut, MatRef};
+use crate::real::Real;
+use crate::{Error, Result};
+use std::fmt;
+
+/// The recurrence of a layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cell {
+    /// `h = act(W_ih·x + b_ih + W_hh·h_prev + b_hh)` with tanh or relu.
+    Elman(Activation),
+    /// Gates i, f, g, o; a cell state `c` besides `h`.
+    Lstm,
+    /// Gates r, z, n, with the reset applied after the recurrent product (PyTorch; Keras
+    /// `reset_after=True`).
+    Gru,
+}
+
+impl Cell {
+    pub fn gates(self) -> usize {
+        match self {
+            Cell::Elman(_) => 1,
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+        }
+    }
+
+    pub fn has_cell_state(self) -> bool {
+        self == Cell::Lstm
+    }
+}
+
+/// One direction of one recurrent layer with its parameters.
+#[derive(Clone, Debug)]
+pub struct RecurrentLayer<T> {
+    pub cell: Cell,
+    pub input: usize,
+    pub hidden: usize,
+    pub weight_ih: Vec<T>,
+    pub weight_hh: Vec<T>,
+    pub bias_ih: Vec<T>,
+    pub bias_hh: Vec<T>,
+}
+
+/// A batch of sequences for `forward`.
+#[derive(Clone, Copy, Debug)]
+pub struct Sequences<'a, T> {
+    /// `[steps, batch, input]`.
+    pub x: &'a [T],
+    pub steps: usize,
+    pub batch: usize,
+    /// Each sequence's length (at most `steps`); `None` when all are `steps` long.
+    pub lengths: Option<&'a [usize]>,
+    /// Initial hidden state `[batch, hidden]`; zeros when `None`.
+    pub h0: Option<&'a [T]>,
+    /// Initial cell state `[batch, hidden]` (LSTM only); zeros when `None`.
+    pub c0: Option<&'a [T]>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Output<T> {
+    /// `[steps, batch, hidden]`, zero past each sequence's length.
+    pub y: Vec<T>,
+    /// The state after each sequence's last step, `[batch, hidden]`.
+    pub h_n: Vec<T>,
+    /// The LSTM cell state after each sequence's last step.
+    pub c_n: Option<Vec<T>>,
+}
+
+/// What backward needs from forward: the states of every step and the gate activations.
+#[derive(Clone, Debug)]
+pub struct Trace<T> {
+    steps: usize,
+    batch: usize,
+    lengths: Vec<usize>,
+    x: Vec<T>,
+    /// `[steps + 1, batch, hidden]`: h_0 then the state after each step.
+    h: Vec<T>,
+    /// Like `h`, for the LSTM cell state.
+    c: Vec<T>,
+    /// `[steps, batch, G·H]`.
+    gates: Vec<T>,
+    /// GRU: the recurrent n part `W_hn·h + b_hn`, `[steps, batch, hidden]`.
+    zh_n: Vec<T>,
+}
+
+/// Gradients of the loss with respect to the layer's outputs; `None` means zero.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OutputGradients<'a, T> {
+    pub dy: Option<&'a [T]>,
+    pub dh_n: Option<&'a [T]>,
+    pub dc_n: Option<&'a [T]>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Gradients<T> {
+    pub dx: Vec<T>,
+    pub dh0: Vec<T>,
+    pub dc0: Option<Vec<T>>,
+    pub weight_ih: Vec<T>,
+    pub weight_hh: Vec<T>,
+    pub bias_ih: Vec<T>,
+    pub bias_hh: Vec<T>,
+}
+
+impl<T: Real> RecurrentLayer<T> {
+    /// A layer with all parameters zero (initialisers fill them).
+    pub fn new(cell: Cell, input: usize, hidden: usize) -> Result<Self> {
+        if let Cell::Elman(act) = cell {
+            if !matches!(act, Activation::Tanh | Activation::Relu) {
+                return Err(Error::config("Elman layer", format!("activation must be tanh or relu, got {act:?}")));
+            }
+        }
+        if input == 0 || hidden == 0 {
+            return Err(Error::config(format!("{cell:?} layer"), format!("input and hidden sizes must be at least 1, got {input} and {hidden}")));
+        }
+        let gh = cell.gates() * hidden;
+        Ok(RecurrentLayer {
+            cell,
+            input,
+            hidden,
+            weight_ih: vec![T::zero(); gh * input],
+            weight_hh: vec![T::zero(); gh * hidden],
+            bias_ih: vec![T::zero(); gh],
+            bias_hh: vec![T::zero(); gh],
+        })
+    }
+
+    /// The parameters under their PyTorch names for layer `index`, e.g. `weight_ih_l0`.
+    pub fn parameters(&self, index: usize) -> [(String, &[T]); 4] {
+        [
+            (format!("weight_ih_l{index}"), &self.weight_ih),
+            (format!("weight_hh_l{index}"), &self.weight_hh),
+            (format!("bias_ih_l{index}"), &self.bias_ih),
+            (format!("bias_hh_l{index}"), &self.bias_hh),
+        ]
+    }
+
+    pub fn parameters_mut(&mut self) -> [&mut Vec<T>; 4] {
+        [&mut self.weight_ih, &mut self.weight_hh, &mut self.bias_ih, &mut self.bias_hh]
+    }
+
+    pub fn forward(&self, seq: Sequences<'_, T>) -> Result<(Output<T>, Trace<T>)> {
+        let (steps, batch, hidden) = (seq.steps, seq.batch, self.hidden);
+        let gh = self.cell.gates() * hidden;
+        let lengths = self.check_input(&seq)?;
+        let bh = batch * hidden;
+
+        // 1. The input projection of every step at once: ZX = X·W_ihᵀ + b_ih.
+        let mut zx = vec![T::zero(); steps * batch * gh];
+        gemm(
+            MatRef::new(seq.x, steps * batch, self.input)?,
+            MatRef::new(&self.weight_ih, gh, self.input)?.t(),
+            MatMut::new(&mut zx, steps * batch, gh)?,
+            Accumulate::Overwrite,
+        )?;
+        add_rows(&mut zx, &self.bias_ih);
+
+        let lstm = self.cell.has_cell_state();
+        let mut h = vec![T::zero(); (steps + 1) * bh];
+        let mut c = if lstm { vec![T::zero(); (steps + 1) * bh] } else { Vec::new() };
+        if let Some(h0) = seq.h0 {
+            h[..bh].copy_from_slice(h0);
+        }
+        if let (Some(c0), true) = (seq.c0, lstm) {
+            c[..bh].copy_from_slice(c0);
+        }
+        let mut gates = vec![T::zero(); steps * batch * gh];
+        let mut zh_n = if self.cell == Cell::Gru { vec![T::zero(); steps * bh] } else { Vec::new() };
+        let mut y = vec![T::zero(); steps * bh];
+        let mut zh = vec![T::zero(); batch * gh];
+
+        for t in 0..steps {
+            // 2. One recurrent product for all gates: ZH = h_{t-1}·W_hhᵀ + b_hh.
+            let (done, rest) = h.split_at_mut((t + 1) * bh);
+            let h_prev = &done[t * bh..];
+            let h_next = &mut rest[..bh];
+            gemm(
+                MatRef::new(h_prev, batch, hidden)?,
+                MatRef::new(&self.weight_hh, gh, hidden)?.t(),
+                MatMut::new(&mut zh, batch, gh)?,
+                Accumulate::Overwrite,
+            )?;
+            add_rows(&mut zh, &self.bias_hh);
+            // 3. One fused pass over the gates of every row.
+            for b in 0..batch {
+                let row = b * hidden..(b + 1) * hidden;
+                let grow = (t * batch + b) * gh..(t * batch + b + 1) * gh;
+                if t >= lengths[b] {
+                    h_next[row.clone()].copy_from_slice(&h_prev[row.clone()]);
+                    if lstm {
+                        c.copy_within(t * bh + row.start..t * bh + row.end, (t + 1) * bh + row.start);
+                    }
+                    continue;
+                }
+                let zx_row = &zx[grow.clone()];
+                let zh_row = &zh[b * gh..(b + 1) * gh];
+                match self.cell {
+                    Cell::Lstm => {
+                        let (c_done, c_rest) = c.split_at_mut((t + 1) * bh);
+                        cells::lstm_forward(zx_row, zh_row, &c_done[t * bh + row.start..t * bh + row.end], &mut gates[grow], &mut c_rest[row.clone()], &mut h_next[row.clone()]);
+                    }
+                    Cell::Gru => {
+                        let zh_n_row = &mut zh_n[t * bh + row.start..t * bh + row.end];
+                        cells::gru_forward(zx_row, zh_row, &h_prev[row.clone()], &mut gates[grow], zh_n_row, &mut h_next[row.clone()]);
+                    }
+                    Cell::Elman(act) => {
+                        cells::elman_forward(act, zx_row, zh_row, &mut h_next[row.clone()]);
+                        gates[grow].copy_from_slice(&h_next[row.clone()]);
+                    }
+                }
+                y[t * bh + row.start..t * bh + row.end].copy_from_slice(&h_next[row]);
+            }
+        }
+
+        let output = Output {
+            y,
+            h_n: h[steps * bh..].to_vec(),
+            c_n: lstm.then(|| c[steps * bh..].to_vec()),
+        };
+        let trace = Trace { steps, batch, lengths, x: seq.x.to_vec(), h, c, gates, zh_n };
+        Ok((output, trace))
+    }
+
+    pub fn backward(&self, trace: &Trace<T>, grads: OutputGradients<'_, T>) -> Result<Gradients<T>> {
+        let Trace { steps, batch, .. } = *trace;
+        let hidden = self.hidden;
+        let (bh, gh) = (batch * hidden, self.cell.gates() * hidden);
+        let lstm = self.cell.has_cell_state();
+        self.check_len("dy", grads.dy, steps * bh, format!("[T={steps}, B={batch}, H={hidden}]"))?;
+        self.check_len("dh_n", grads.dh_n, bh, format!("[B={batch}, H={hidden}]"))?;
+        if lstm {
+            self.check_len("dc_n", grads.dc_n, bh, format!("[B={batch}, H={hidden}]"))?;
+        }
+
+        let mut dzx = vec![T::zero(); steps * batch * gh];
+        // The GRU's recurrent pre-activation gradient differs from the input one; the others share it.
+        let mut dzh_gru = if self.cell == Cell::Gru { vec![T::zero(); steps * batch * gh] } else { Vec::new() };
+        let mut dh = grads.dh_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec);
+        let mut dc = if lstm { grads.dc_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec) } else { Vec::new() };
+        let mut dh_prev = vec![T::zero(); bh];
+
+        for t in (0..steps).rev() {
+            for b in 0..batch {
+                let row = b * hidden..(b + 1) * hidden;
+                let grow = (t * batch + b) * gh..(t * batch + b + 1) * gh;
+                if t >= trace.lengths[b] {
+                    // A frozen state passes its gradient straight back; its output was a constant.
+                    dh_prev[row.clone()].copy_from_slice(&dh[row]);
+                    continue;
+                }
+                if let Some(dy) = grads.dy {
+                    for (d, &g) in dh[row.clone()].iter_mut().zip(&dy[t * bh + row.start..t * bh + row.end]) {
+                        *d = *d + g;
+                    }
+                }
+                let at = |step: usize| step * bh + row.start..step * bh + row.end;
+                let gates = &trace.gates[grow.clone()];
+                match self.cell {
+                    Cell::Lstm => {
+                        cells::lstm_backward(gates, &trace.c[at(t)], &trace.c[at(t + 1)], &dh[row.clone()], &mut dc[row.clone()], &mut dzx[grow]);
+                        dh_prev[row].fill(T::zero());
+                    }
+                    Cell::Gru => {
+                        let (h_prev, zh_n) = (&trace.h[at(t)], &trace.zh_n[at(t)]);
+                        cells::gru_backward(gates, zh_n, h_prev, &dh[row.clone()], &mut dzx[grow.clone()], &mut dzh_gru[grow], &mut dh_prev[row]);
+                    }
+                    Cell::Elman(act) => {
+                        cells::elman_backward(act, gates, &dh[row.clone()], &mut dzx[grow]);
+                        dh_prev[row].fill(T::zero());
+                    }
+                }
+            }
+            // dh_{t-1} = (direct part) + dZH_t · W_hh, one GEMM for the whole batch.
+            let dzh = if self.cell == Cell::Gru { &dzh_gru } else { &dzx };
+            gemm(
+                MatRef::new(&dzh[t * batch * gh..(t + 1) * batch * gh], batch, gh)?,
+                MatRef::new(&self.weight_hh, gh, hidden)?,
+                MatMut::new(&mut dh_prev, batch, hidden)?,
+                Accumulate::Add,
+            )?;
+            std::mem::swap(&mut dh, &mut dh_prev);
+        }
+
+        // The weight gradients of the whole sequence, one GEMM each.
+        let rows = steps * batch;
+        let dzh = if self.cell == Cell::Gru { &dzh_gru } else { &dzx };
+        let mut weight_ih = vec![T::zero(); gh * self.input];
+        gemm(MatRef::new(&dzx, rows, gh)?.t(), MatRef::new(&trace.x, rows, self.input)?, MatMut::new(&mut weight_ih, gh, self.input)?, Accumulate::Overwrite)?;
+        let mut weight_hh = vec![T::zero(); gh * hidden];
+        gemm(MatRef::new(dzh, rows, gh)?.t(), MatRef::new(&trace.h[..rows * hidden], rows, hidden)?, MatMut::new(&mut weight_hh, gh, hidden)?, Accumulate::Overwrite)?;
+        let mut dx = vec![T::zero(); rows * self.input];
+        gemm(MatRef::new(&dzx, rows, gh)?, MatRef::new(&self.weight_ih, gh, self.input)?, MatMut::new(&mut dx, rows, self.input)?, Accumulate::Overwrite)?;
+
+        Ok(Gradients {
+            dx,
+            dh0: dh,
+            dc0: lstm.then_some(dc),
+            weight_ih,
+            weight_hh,
+            bias_ih: column_sums(&dzx, gh),
+            bias_hh: column_sums(dzh, gh),
+        })
+    }
+
+    fn check_input(&self, seq: &Sequences<'_, T>) -> Result<Vec<usize>> {
+        let (steps, batch) = (seq.steps, seq.batch);
+        self.check_len("x", Some(seq.x), steps * batch * self.input, format!("[T={steps}, B={batch}, I={}]", self.input))?;
+        self.check_len("h0", seq.h0, batch * self.hidden, format!("[B={batch}, H={}]", self.hidden))?;
+        if seq.c0.is_some() && !self.cell.has_cell_state() {
+            return Err(Error::config(self.to_string(), "c0 is given but only an LSTM has a cell state"));
+        }
+        self.check_len("c0", seq.c0, batch * self.hidden, format!("[B={batch}, H={}]", self.hidden))?;
+        match seq.lengths {
+            None => Ok(vec![steps; batch]),
+            Some(lengths) if lengths.len() != batch => Err(Error::shape(format!("{self}: lengths"), format!("{batch} lengths (one per sequence)"), format!("{}", lengths.len()))),
+            Some(lengths) => match lengths.iter().position(|&l| l > steps) {
+                Some(b) => Err(Error::shape(format!("{self}: lengths"), format!("lengths of at most T={steps}"), format!("{} for sequence {b}", lengths[b]))),
+                None => Ok(lengths.to_vec()),
+            },
+        }
+    }
+
+    fn check_len(&self, what: &str, value: Option<&[T]>, expected: usize, shape: String) -> Result<()> {
+        match value {
+            Some(v) if v.len() != expected => Err(Error::shape(format!("{self}: {what}"), format!("{shape} = {expected} values"), format!("{} values", v.len()))),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<T> fmt::Display for RecurrentLayer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.cell {
+            Cell::Elman(_) => "Elman",
+            Cell::Lstm => "LSTM",
+            Cell::Gru => "GRU",
+        };
+        write!(f, "{name} layer (input {}, hidden {})", self.input, self.hidden)
+    }
+}
+
+fn add_rows<T: Real>(matrix: &mut [T], bias: &[T]) {
+    for row in matrix.chunks_exact_mut(bias.len()) {
+        row.iter_mut().zip(bias).for_each(|(x, &b)| *x = *x + b);
+    }
+}
+
+fn column_sums<T: Real>(matrix: &[T], cols: usize) -> Vec<T> {
+    let mut sums = vec![T::zero(); cols];
+    for row in matrix.chunks_exact(cols) {
+        sums.iter_mut().zip(row).for_each(|(s, &x)| *s = *s + x);
+    }
+    sums
+}

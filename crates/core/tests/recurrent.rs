@@ -1,0 +1,297 @@
+//! Recurrent layers: forward equals the published equations, backward equals finite
+//! differences of the forward (in f64), and bad shapes are named.
+
+mod common;
+
+use common::{relative_error, Rng};
+use seqwasm_core::recurrent::{Cell, OutputGradients, RecurrentLayer, Sequences};
+use seqwasm_core::{Activation, Error};
+
+const CELLS: [Cell; 4] = [Cell::Elman(Activation::Tanh), Cell::Elman(Activation::Relu), Cell::Lstm, Cell::Gru];
+
+fn random_layer(cell: Cell, input: usize, hidden: usize, rng: &mut Rng) -> RecurrentLayer<f64> {
+    let mut layer = RecurrentLayer::new(cell, input, hidden).unwrap();
+    for p in layer.parameters_mut() {
+        p.iter_mut().for_each(|x| *x = rng.next() * 0.6);
+    }
+    layer
+}
+
+/// A batch with everything optional given: initial states and ragged lengths.
+struct Case {
+    steps: usize,
+    batch: usize,
+    x: Vec<f64>,
+    lengths: Option<Vec<usize>>,
+    h0: Option<Vec<f64>>,
+    c0: Option<Vec<f64>>,
+}
+
+impl Case {
+    fn new(layer: &RecurrentLayer<f64>, steps: usize, lengths: Option<Vec<usize>>, initial: bool, rng: &mut Rng) -> Self {
+        let batch = lengths.as_ref().map_or(2, Vec::len);
+        let state = batch * layer.hidden;
+        Case {
+            steps,
+            batch,
+            x: rng.vec(steps * batch * layer.input),
+            lengths,
+            h0: initial.then(|| rng.vec(state)),
+            c0: (initial && layer.cell == Cell::Lstm).then(|| rng.vec(state)),
+        }
+    }
+
+    fn sequences(&self) -> Sequences<'_, f64> {
+        Sequences { x: &self.x, steps: self.steps, batch: self.batch, lengths: self.lengths.as_deref(), h0: self.h0.as_deref(), c0: self.c0.as_deref() }
+    }
+}
+
+/// The published equations, one sequence and one unit at a time, with no GEMM and no fusion.
+/// PyTorch's nn.RNN / nn.LSTM / nn.GRU documentation, gate rows in its order.
+fn naive(layer: &RecurrentLayer<f64>, case: &Case) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (ni, nh) = (layer.input, layer.hidden);
+    let (mut y, mut h_n, mut c_n) = (vec![0.0; case.steps * case.batch * nh], vec![0.0; case.batch * nh], vec![0.0; case.batch * nh]);
+    // Row `r` of W·v + b for gate block `g`.
+    let affine = |w: &[f64], b: &[f64], v: &[f64], g: usize, j: usize| -> f64 {
+        let r = g * nh + j;
+        b[r] + (0..v.len()).map(|k| w[r * v.len() + k] * v[k]).sum::<f64>()
+    };
+    let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    for b in 0..case.batch {
+        let mut h = case.h0.as_ref().map_or(vec![0.0; nh], |h0| h0[b * nh..(b + 1) * nh].to_vec());
+        let mut c = case.c0.as_ref().map_or(vec![0.0; nh], |c0| c0[b * nh..(b + 1) * nh].to_vec());
+        let length = case.lengths.as_ref().map_or(case.steps, |l| l[b]);
+        for t in 0..length {
+            let x = &case.x[(t * case.batch + b) * ni..(t * case.batch + b + 1) * ni];
+            let gate = |g: usize, j: usize| affine(&layer.weight_ih, &layer.bias_ih, x, g, j) + affine(&layer.weight_hh, &layer.bias_hh, &h, g, j);
+            let (next_h, next_c): (Vec<f64>, Vec<f64>) = match layer.cell {
+                Cell::Elman(act) => ((0..nh).map(|j| if act == Activation::Tanh { gate(0, j).tanh() } else { gate(0, j).max(0.0) }).collect(), c.clone()),
+                Cell::Lstm => {
+                    let next_c: Vec<f64> = (0..nh).map(|j| sigmoid(gate(1, j)) * c[j] + sigmoid(gate(0, j)) * gate(2, j).tanh()).collect();
+                    ((0..nh).map(|j| sigmoid(gate(3, j)) * next_c[j].tanh()).collect(), next_c)
+                }
+                Cell::Gru => ((0..nh)
+                    .map(|j| {
+                        let r = sigmoid(gate(0, j));
+                        let z = sigmoid(gate(1, j));
+                        let n = (affine(&layer.weight_ih, &layer.bias_ih, x, 2, j) + r * affine(&layer.weight_hh, &layer.bias_hh, &h, 2, j)).tanh();
+                        (1.0 - z) * n + z * h[j]
+                    })
+                    .collect(), c.clone()),
+            };
+            (h, c) = (next_h, next_c);
+            y[(t * case.batch + b) * nh..(t * case.batch + b + 1) * nh].copy_from_slice(&h);
+        }
+        h_n[b * nh..(b + 1) * nh].copy_from_slice(&h);
+        c_n[b * nh..(b + 1) * nh].copy_from_slice(&c);
+    }
+    (y, h_n, c_n)
+}
+
+fn assert_all_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol, "{what}[{i}] = {g}, want {w}");
+    }
+}
+
+#[test]
+fn forward_equals_the_published_equations() {
+    let mut rng = Rng(11);
+    for cell in CELLS {
+        let layer = random_layer(cell, 3, 5, &mut rng);
+        for (lengths, initial) in [(None, false), (Some(vec![6, 2, 4]), true), (Some(vec![0, 6]), true)] {
+            let case = Case::new(&layer, 6, lengths, initial, &mut rng);
+            let (out, _) = layer.forward(case.sequences()).unwrap();
+            let (y, h_n, c_n) = naive(&layer, &case);
+            assert_all_close(&out.y, &y, 1e-12, &format!("{layer} y"));
+            assert_all_close(&out.h_n, &h_n, 1e-12, &format!("{layer} h_n"));
+            if cell == Cell::Lstm {
+                assert_all_close(out.c_n.as_ref().unwrap(), &c_n, 1e-12, &format!("{layer} c_n"));
+            } else {
+                assert!(out.c_n.is_none());
+            }
+        }
+    }
+}
+
+/// The loss L = Σ wy⊙y + Σ wh⊙h_n + Σ wc⊙c_n, so that dL/dy = wy, dL/dh_n = wh, dL/dc_n = wc.
+struct Probe {
+    wy: Vec<f64>,
+    wh: Vec<f64>,
+    wc: Vec<f64>,
+}
+
+impl Probe {
+    fn loss(&self, layer: &RecurrentLayer<f64>, case: &Case) -> f64 {
+        let (out, _) = layer.forward(case.sequences()).unwrap();
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+        dot(&out.y, &self.wy) + dot(&out.h_n, &self.wh) + out.c_n.as_deref().map_or(0.0, |c| dot(c, &self.wc))
+    }
+}
+
+/// Central differences of `loss` in every element of `values`, compared with `analytic`.
+fn check(what: &str, analytic: &[f64], len: usize, mut loss_at: impl FnMut(usize, f64) -> f64) -> f64 {
+    assert_eq!(analytic.len(), len, "{what}: gradient length");
+    let eps = 1e-6;
+    let mut worst: f64 = 0.0;
+    for i in 0..len {
+        let numeric = (loss_at(i, eps) - loss_at(i, -eps)) / (2.0 * eps);
+        let err = relative_error(analytic[i], numeric);
+        assert!(err < 1e-6, "{what}[{i}]: analytic {} vs numeric {numeric} (relative error {err:e})", analytic[i]);
+        worst = worst.max(err);
+    }
+    worst
+}
+
+fn gradient_check(cell: Cell, lengths: Option<Vec<usize>>, initial: bool, seed: u64) {
+    let mut rng = Rng(seed);
+    let mut layer = random_layer(cell, 3, 4, &mut rng);
+    let mut case = Case::new(&layer, 5, lengths, initial, &mut rng);
+    let (bh, steps) = (case.batch * layer.hidden, case.steps);
+    let probe = Probe { wy: rng.vec(steps * bh), wh: rng.vec(bh), wc: rng.vec(bh) };
+    let (_, trace) = layer.forward(case.sequences()).unwrap();
+    let grads = layer
+        .backward(&trace, OutputGradients { dy: Some(&probe.wy), dh_n: Some(&probe.wh), dc_n: (cell == Cell::Lstm).then_some(&probe.wc[..]) })
+        .unwrap();
+    let name = layer.to_string();
+
+    let analytic = [grads.weight_ih.clone(), grads.weight_hh.clone(), grads.bias_ih.clone(), grads.bias_hh.clone()];
+    for (k, expected) in analytic.iter().enumerate() {
+        let len = layer.parameters_mut()[k].len();
+        check(&format!("{name} parameter {k}"), expected, len, |i, d| {
+            layer.parameters_mut()[k][i] += d;
+            let l = probe.loss(&layer, &case);
+            layer.parameters_mut()[k][i] -= d;
+            l
+        });
+    }
+    check(&format!("{name} x"), &grads.dx, case.x.len(), |i, d| {
+        case.x[i] += d;
+        let l = probe.loss(&layer, &case);
+        case.x[i] -= d;
+        l
+    });
+    if initial {
+        check(&format!("{name} h0"), &grads.dh0, bh, |i, d| {
+            case.h0.as_mut().unwrap()[i] += d;
+            let l = probe.loss(&layer, &case);
+            case.h0.as_mut().unwrap()[i] -= d;
+            l
+        });
+        if cell == Cell::Lstm {
+            check(&format!("{name} c0"), grads.dc0.as_ref().unwrap(), bh, |i, d| {
+                case.c0.as_mut().unwrap()[i] += d;
+                let l = probe.loss(&layer, &case);
+                case.c0.as_mut().unwrap()[i] -= d;
+                l
+            });
+        }
+    }
+}
+
+#[test]
+fn gradients_equal_finite_differences_for_every_cell() {
+    for (n, cell) in CELLS.into_iter().enumerate() {
+        gradient_check(cell, None, false, 100 + n as u64);
+        gradient_check(cell, None, true, 200 + n as u64);
+    }
+}
+
+#[test]
+fn gradients_equal_finite_differences_with_ragged_lengths() {
+    for (n, cell) in CELLS.into_iter().enumerate() {
+        gradient_check(cell, Some(vec![5, 2, 0, 4]), true, 300 + n as u64);
+    }
+}
+
+/// Golden values from closed-form weights, each with its computation beside it.
+#[test]
+fn golden_values_from_closed_form_weights() {
+    let one_step = |cell: Cell, set: &dyn Fn(&mut RecurrentLayer<f64>), x: &[f64], h0: f64, c0: Option<f64>| {
+        let mut layer = RecurrentLayer::new(cell, 1, 1).unwrap();
+        set(&mut layer);
+        let (h0, c0) = ([h0], c0.map(|c| [c]));
+        let seq = Sequences { x, steps: x.len(), batch: 1, lengths: None, h0: Some(&h0), c0: c0.as_ref().map(|c| &c[..]) };
+        layer.forward(seq).unwrap().0
+    };
+
+    // Elman tanh, W_ih = 1, W_hh = 0.5, no bias, x = (1, 0, -1), h0 = 0:
+    // h1 = tanh(1), h2 = tanh(0.5·h1), h3 = tanh(-1 + 0.5·h2) (evaluated with Python's math.tanh).
+    let out = one_step(Cell::Elman(Activation::Tanh), &|l| (l.weight_ih[0], l.weight_hh[0]) = (1.0, 0.5), &[1.0, 0.0, -1.0], 0.0, None);
+    assert_all_close(&out.y, &[0.7615941559557649, 0.3633994843890525, -0.6741436761583508], 1e-15, "Elman");
+
+    // LSTM with every weight and bias zero: i = f = o = σ(0) = 1/2 and g = tanh(0) = 0, so
+    // c_t = c_{t-1}/2 and h_t = tanh(c_t)/2; from c0 = 1: c = 1/2, 1/4.
+    let out = one_step(Cell::Lstm, &|_| {}, &[3.0, -2.0], 0.7, Some(1.0));
+    assert_all_close(&out.y, &[0.5 * 0.5f64.tanh(), 0.5 * 0.25f64.tanh()], 1e-15, "LSTM y");
+    assert_all_close(out.c_n.as_ref().unwrap(), &[0.25], 1e-15, "LSTM c_n");
+
+    // LSTM whose only nonzero parameter is the g-gate input weight 2: from c0 = 0, x = 1:
+    // c1 = (1/2)·tanh(2), h1 = (1/2)·tanh(c1).
+    let out = one_step(Cell::Lstm, &|l| l.weight_ih[2] = 2.0, &[1.0], 0.0, Some(0.0));
+    let c1 = 0.5 * 2f64.tanh();
+    assert_all_close(&out.y, &[0.5 * c1.tanh()], 1e-15, "LSTM g gate");
+
+    // GRU with zero weights and b_hn = 1, W_in = 1: r = z = 1/2, n = tanh(x + r·1):
+    // from h0 = 1, x = 1: h1 = (1/2)·tanh(1.5) + (1/2)·1.
+    let out = one_step(Cell::Gru, &|l| (l.weight_ih[2], l.bias_hh[2]) = (1.0, 1.0), &[1.0], 1.0, None);
+    assert_all_close(&out.y, &[0.5 * 1.5f64.tanh() + 0.5], 1e-15, "GRU");
+}
+
+#[test]
+fn f32_forward_agrees_with_f64() {
+    let mut rng = Rng(5);
+    for cell in CELLS {
+        let layer64 = random_layer(cell, 7, 16, &mut rng);
+        let layer32 = RecurrentLayer::<f32> {
+            cell,
+            input: 7,
+            hidden: 16,
+            weight_ih: layer64.weight_ih.iter().map(|&v| v as f32).collect(),
+            weight_hh: layer64.weight_hh.iter().map(|&v| v as f32).collect(),
+            bias_ih: layer64.bias_ih.iter().map(|&v| v as f32).collect(),
+            bias_hh: layer64.bias_hh.iter().map(|&v| v as f32).collect(),
+        };
+        let x = rng.vec(20 * 3 * 7);
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let y64 = layer64.forward(Sequences { x: &x, steps: 20, batch: 3, lengths: None, h0: None, c0: None }).unwrap().0.y;
+        let y32 = layer32.forward(Sequences { x: &x32, steps: 20, batch: 3, lengths: None, h0: None, c0: None }).unwrap().0.y;
+        let worst = y64.iter().zip(&y32).map(|(a, &b)| (a - b as f64).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-4, "{layer64}: f32 differs from f64 by {worst}");
+    }
+}
+
+#[test]
+fn wrong_shapes_and_options_are_named() {
+    let layer = RecurrentLayer::<f64>::new(Cell::Lstm, 3, 4).unwrap();
+    let x = vec![0.0; 2 * 5 * 3 - 1];
+    let err = layer.forward(Sequences { x: &x, steps: 5, batch: 2, lengths: None, h0: None, c0: None }).unwrap_err();
+    assert_eq!(err.to_string(), "LSTM layer (input 3, hidden 4): x: expected [T=5, B=2, I=3] = 30 values, got 29 values");
+
+    let x = vec![0.0; 30];
+    let err = layer.forward(Sequences { x: &x, steps: 5, batch: 2, lengths: Some(&[5, 6]), h0: None, c0: None }).unwrap_err();
+    assert_eq!(err.to_string(), "LSTM layer (input 3, hidden 4): lengths: expected lengths of at most T=5, got 6 for sequence 1");
+    let err = layer.forward(Sequences { x: &x, steps: 5, batch: 2, lengths: Some(&[5]), h0: None, c0: None }).unwrap_err();
+    assert!(matches!(err, Error::Shape { .. }), "{err}");
+    let err = layer.forward(Sequences { x: &x, steps: 5, batch: 2, lengths: None, h0: Some(&[0.0; 7]), c0: None }).unwrap_err();
+    assert!(err.to_string().contains("h0: expected [B=2, H=4] = 8 values, got 7 values"), "{err}");
+
+    let gru = RecurrentLayer::<f64>::new(Cell::Gru, 3, 4).unwrap();
+    let err = gru.forward(Sequences { x: &x, steps: 5, batch: 2, lengths: None, h0: None, c0: Some(&[0.0; 8]) }).unwrap_err();
+    assert_eq!(err.kind(), "ConfigError");
+
+    let (_, trace) = layer.forward(Sequences { x: &x, steps: 5, batch: 2, lengths: None, h0: None, c0: None }).unwrap();
+    let err = layer.backward(&trace, OutputGradients { dy: Some(&[0.0; 3]), ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("dy: expected [T=5, B=2, H=4] = 40 values"), "{err}");
+
+    assert_eq!(RecurrentLayer::<f64>::new(Cell::Elman(Activation::Sigmoid), 3, 4).unwrap_err().kind(), "ConfigError");
+    assert_eq!(RecurrentLayer::<f64>::new(Cell::Gru, 0, 4).unwrap_err().kind(), "ConfigError");
+}
+
+#[test]
+fn parameters_have_pytorch_names_and_shapes() {
+    let layer = RecurrentLayer::<f32>::new(Cell::Lstm, 3, 4).unwrap();
+    let names: Vec<(String, usize)> = layer.parameters(1).into_iter().map(|(n, v)| (n, v.len())).collect();
+    assert_eq!(names, [("weight_ih_l1".into(), 16 * 3), ("weight_hh_l1".into(), 16 * 4), ("bias_ih_l1".into(), 16), ("bias_hh_l1".into(), 16)]);
+}
