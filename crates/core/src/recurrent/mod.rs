@@ -10,6 +10,9 @@
 //! frozen and its output is zero, so the final state is the state at its own last step.
 
 mod cells;
+mod stack;
+
+pub use stack::{Merge, RecurrentStack, StackConfig, StackGradients, StackTrace};
 
 use crate::activation::Activation;
 use crate::gemm::{gemm, Accumulate, MatMut, MatRef};

@@ -1,0 +1,276 @@
+//! Stacked and bidirectional recurrent layers, composed from one-direction layers.
+//!
+//! Layer `l` reads the merged output of layer `l − 1`. A reverse direction reads each sequence
+//! backwards from its own last element (PyTorch's packed sequences) and its outputs are put
+//! back in time order before merging. States are indexed `[layers · directions, batch, hidden]`
+//! (layer-major, PyTorch's order) and reverse parameters carry PyTorch's `_reverse` suffix.
+
+use super::{Cell, Gradients, Output, OutputGradients, RecurrentLayer, Sequences, Trace};
+use crate::real::Real;
+use crate::{Error, Result};
+
+/// How the two directions of a bidirectional layer are combined (Keras' `merge_mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Merge {
+    Concat,
+    Sum,
+    Mul,
+    Ave,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StackConfig {
+    pub cell: Cell,
+    pub input: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    pub bidirectional: bool,
+    pub merge: Merge,
+    /// Add each layer's input to its output, for every layer after the first (their sizes match).
+    pub residual: bool,
+    /// The probability of dropping an output of every layer but the last, while training.
+    pub dropout: f64,
+}
+
+impl StackConfig {
+    pub fn directions(&self) -> usize {
+        if self.bidirectional { 2 } else { 1 }
+    }
+
+    /// Features per step of each layer's (merged) output.
+    pub fn output_size(&self) -> usize {
+        if self.bidirectional && self.merge == Merge::Concat { 2 * self.hidden } else { self.hidden }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RecurrentStack<T> {
+    pub config: StackConfig,
+    /// Layer `l`, direction `d` at index `l · directions + d`.
+    pub layers: Vec<RecurrentLayer<T>>,
+}
+
+/// Input of a stack; states are `[layers · directions, batch, hidden]`.
+pub type StackInput<'a, T> = Sequences<'a, T>;
+
+#[derive(Clone, Debug)]
+pub struct StackTrace<T> {
+    steps: usize,
+    batch: usize,
+    lengths: Option<Vec<usize>>,
+    traces: Vec<Trace<T>>,
+    /// The outputs of each direction of each layer, in time order, before merging.
+    outputs: Vec<Vec<T>>,
+    masks: Vec<Vec<T>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StackGradients<T> {
+    pub dx: Vec<T>,
+    pub dh0: Vec<T>,
+    pub dc0: Option<Vec<T>>,
+    /// Per layer and direction, in the order of `layers`.
+    pub layers: Vec<Gradients<T>>,
+}
+
+impl<T: Real> RecurrentStack<T> {
+    pub fn new(config: StackConfig) -> Result<Self> {
+        if config.layers == 0 {
+            return Err(Error::config("recurrent stack", "layers must be at least 1"));
+        }
+        if !(0.0..1.0).contains(&config.dropout) {
+            return Err(Error::config("recurrent stack", format!("dropout must be in [0, 1), got {}", config.dropout)));
+        }
+        let mut layers = Vec::new();
+        for l in 0..config.layers {
+            let input = if l == 0 { config.input } else { config.output_size() };
+            for _ in 0..config.directions() {
+                layers.push(RecurrentLayer::new(config.cell, input, config.hidden)?);
+            }
+        }
+        Ok(RecurrentStack { config, layers })
+    }
+
+    /// Every parameter under its PyTorch name (`weight_ih_l0`, `weight_hh_l1_reverse`, …).
+    pub fn parameters(&self) -> Vec<(String, &[T])> {
+        let d = self.config.directions();
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, layer)| {
+                let suffix = if i % d == 1 { "_reverse" } else { "" };
+                layer.parameters(i / d).into_iter().map(move |(name, v)| (name + suffix, v))
+            })
+            .collect()
+    }
+
+    /// Scaled dropout masks for training (`0` or `1/(1−p)` per element), one per layer but the
+    /// last, drawn from `uniform` (values in [0, 1)).
+    pub fn dropout_masks(&self, steps: usize, batch: usize, mut uniform: impl FnMut() -> f64) -> Vec<Vec<T>> {
+        let p = self.config.dropout;
+        let keep = T::from(1.0 / (1.0 - p)).unwrap_or_else(T::one);
+        let len = steps * batch * self.config.output_size();
+        (1..self.config.layers)
+            .map(|_| (0..len).map(|_| if uniform() < p { T::zero() } else { keep }).collect())
+            .collect()
+    }
+
+    /// Runs the stack; `masks` (from `dropout_masks`) apply dropout, `None` is inference.
+    pub fn forward(&self, seq: StackInput<'_, T>, masks: Option<&[Vec<T>]>) -> Result<(Output<T>, StackTrace<T>)> {
+        let c = self.config;
+        let (steps, batch, d) = (seq.steps, seq.batch, c.directions());
+        let (bh, out_len) = (batch * c.hidden, steps * batch * c.output_size());
+        let states = c.layers * d * bh;
+        check_len("recurrent stack: x", seq.x.len(), steps * batch * c.input, format!("[T={steps}, B={batch}, I={}]", c.input))?;
+        for (name, state) in [("h0", seq.h0), ("c0", seq.c0)] {
+            if let Some(s) = state {
+                check_len(&format!("recurrent stack: {name}"), s.len(), states, format!("[layers·directions={}, B={batch}, H={}]", c.layers * d, c.hidden))?;
+            }
+        }
+        if let Some(masks) = masks {
+            if masks.len() != c.layers - 1 || masks.iter().any(|m| m.len() != out_len) {
+                let sizes: Vec<usize> = masks.iter().map(Vec::len).collect();
+                return Err(Error::shape("recurrent stack: dropout masks", format!("{} masks of {out_len} values", c.layers - 1), format!("masks of {sizes:?} values")));
+            }
+        }
+        let masks = masks.unwrap_or(&[]);
+
+        let lengths = seq.lengths.map(<[usize]>::to_vec);
+        let (mut h_n, mut c_n) = (Vec::with_capacity(states), Vec::with_capacity(states));
+        let (mut traces, mut outputs) = (Vec::new(), Vec::new());
+        let mut input = seq.x.to_vec();
+        for l in 0..c.layers {
+            let width = input.len() / (steps * batch).max(1);
+            let mut directions = Vec::new();
+            for dir in 0..d {
+                let k = l * d + dir;
+                let reversed = (dir == 1).then(|| reverse_in_time(&input, steps, batch, width, seq.lengths));
+                let x = reversed.as_deref().unwrap_or(&input);
+                let (out, trace) = self.layers[k].forward(Sequences { x, h0: slot(seq.h0, k, bh), c0: slot(seq.c0, k, bh), ..seq })?;
+                h_n.extend_from_slice(&out.h_n);
+                c_n.extend(out.c_n.unwrap_or_default());
+                traces.push(trace);
+                directions.push(if dir == 1 { reverse_in_time(&out.y, steps, batch, c.hidden, seq.lengths) } else { out.y });
+            }
+            let mut merged = merge(c.merge, &directions, steps * batch, c.hidden);
+            if c.residual && l > 0 {
+                merged.iter_mut().zip(&input).for_each(|(y, &x)| *y = *y + x);
+            }
+            if let Some(mask) = masks.get(l) {
+                merged.iter_mut().zip(mask).for_each(|(y, &m)| *y = *y * m);
+            }
+            outputs.extend(directions);
+            input = merged;
+        }
+        let output = Output { y: input, h_n, c_n: c.cell.has_cell_state().then_some(c_n) };
+        Ok((output, StackTrace { steps, batch, lengths, traces, outputs, masks: masks.to_vec() }))
+    }
+
+    pub fn backward(&self, trace: &StackTrace<T>, grads: OutputGradients<'_, T>) -> Result<StackGradients<T>> {
+        let c = self.config;
+        let (steps, batch, d) = (trace.steps, trace.batch, c.directions());
+        let bh = batch * c.hidden;
+        let out_len = steps * batch * c.output_size();
+        if let Some(dy) = grads.dy {
+            check_len("recurrent stack: dy", dy.len(), out_len, format!("[T={steps}, B={batch}, {}]", c.output_size()))?;
+        }
+        for (name, state) in [("dh_n", grads.dh_n), ("dc_n", grads.dc_n)] {
+            if let Some(s) = state {
+                check_len(&format!("recurrent stack: {name}"), s.len(), c.layers * d * bh, format!("[layers·directions={}, B={batch}, H={}]", c.layers * d, c.hidden))?;
+            }
+        }
+        let lengths = trace.lengths.as_deref();
+        let mut dy = grads.dy.map_or_else(|| vec![T::zero(); out_len], <[T]>::to_vec);
+        let mut layer_grads: Vec<Option<Gradients<T>>> = vec![None; c.layers * d];
+        for l in (0..c.layers).rev() {
+            if let Some(mask) = trace.masks.get(l) {
+                dy.iter_mut().zip(mask).for_each(|(g, &m)| *g = *g * m);
+            }
+            let direction_dy = unmerge(c.merge, &dy, &trace.outputs[l * d..(l + 1) * d], steps * batch, c.hidden);
+            let mut dx: Option<Vec<T>> = None;
+            for dir in 0..d {
+                let k = l * d + dir;
+                let width = self.layers[k].input;
+                let dy_dir = if dir == 1 { reverse_in_time(&direction_dy[dir], steps, batch, c.hidden, lengths) } else { direction_dy[dir].clone() };
+                let g = self.layers[k].backward(&trace.traces[k], OutputGradients { dy: Some(&dy_dir), dh_n: slot(grads.dh_n, k, bh), dc_n: slot(grads.dc_n, k, bh) })?;
+                let g_dx = if dir == 1 { reverse_in_time(&g.dx, steps, batch, width, lengths) } else { g.dx.clone() };
+                dx = Some(match dx {
+                    None => g_dx,
+                    Some(mut sum) => {
+                        sum.iter_mut().zip(&g_dx).for_each(|(s, &v)| *s = *s + v);
+                        sum
+                    }
+                });
+                layer_grads[k] = Some(g);
+            }
+            let mut dx = dx.unwrap_or_default();
+            if c.residual && l > 0 {
+                dx.iter_mut().zip(&dy).for_each(|(g, &v)| *g = *g + v);
+            }
+            dy = dx;
+        }
+        let layers: Vec<Gradients<T>> = layer_grads.into_iter().flatten().collect();
+        let dh0 = layers.iter().flat_map(|g| g.dh0.iter().copied()).collect();
+        let dc0 = c.cell.has_cell_state().then(|| layers.iter().flat_map(|g| g.dc0.iter().flatten().copied()).collect());
+        Ok(StackGradients { dx: dy, dh0, dc0, layers })
+    }
+}
+
+/// The state of layer-direction `k` in a `[layers · directions, batch, hidden]` array.
+fn slot<T>(states: Option<&[T]>, k: usize, size: usize) -> Option<&[T]> {
+    states.map(|s| &s[k * size..(k + 1) * size])
+}
+
+fn check_len(what: &str, got: usize, expected: usize, shape: String) -> Result<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(Error::shape(what, format!("{shape} = {expected} values"), format!("{got} values")))
+    }
+}
+
+/// Reverses each sequence in time within its own length; steps past it stay in place (they are
+/// masked anyway). Its own inverse.
+fn reverse_in_time<T: Copy>(data: &[T], steps: usize, batch: usize, width: usize, lengths: Option<&[usize]>) -> Vec<T> {
+    let mut out = data.to_vec();
+    for b in 0..batch {
+        let length = lengths.map_or(steps, |l| l[b]);
+        for t in 0..length {
+            let (from, to) = ((t * batch + b) * width, ((length - 1 - t) * batch + b) * width);
+            out[to..to + width].copy_from_slice(&data[from..from + width]);
+        }
+    }
+    out
+}
+
+fn merge<T: Real>(mode: Merge, directions: &[Vec<T>], rows: usize, hidden: usize) -> Vec<T> {
+    let [forward, backward] = match directions {
+        [only] => return only.clone(),
+        [f, b] => [f, b],
+        _ => unreachable!("one or two directions"),
+    };
+    match mode {
+        Merge::Concat => (0..rows).flat_map(|r| forward[r * hidden..(r + 1) * hidden].iter().chain(&backward[r * hidden..(r + 1) * hidden]).copied()).collect(),
+        Merge::Sum => forward.iter().zip(backward).map(|(&a, &b)| a + b).collect(),
+        Merge::Mul => forward.iter().zip(backward).map(|(&a, &b)| a * b).collect(),
+        Merge::Ave => forward.iter().zip(backward).map(|(&a, &b)| (a + b) / (T::one() + T::one())).collect(),
+    }
+}
+
+/// The gradient of each direction's output, given the merged output's gradient.
+fn unmerge<T: Real>(mode: Merge, dy: &[T], directions: &[Vec<T>], rows: usize, hidden: usize) -> Vec<Vec<T>> {
+    let [forward, backward] = match directions {
+        [_] => return vec![dy.to_vec()],
+        [f, b] => [f, b],
+        _ => unreachable!("one or two directions"),
+    };
+    match mode {
+        Merge::Concat => (0..2).map(|d| (0..rows).flat_map(|r| dy[(2 * r + d) * hidden..(2 * r + d + 1) * hidden].iter().copied()).collect()).collect(),
+        Merge::Sum => vec![dy.to_vec(), dy.to_vec()],
+        Merge::Mul => vec![dy.iter().zip(backward).map(|(&g, &b)| g * b).collect(), dy.iter().zip(forward).map(|(&g, &f)| g * f).collect()],
+        Merge::Ave => {
+            let half: Vec<T> = dy.iter().map(|&g| g / (T::one() + T::one())).collect();
+            vec![half.clone(), half]
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Stacked and bidirectional layers: the reverse direction reads each sequence from its own
+//! end, every merge mode and option has gradients equal to finite differences (f64), and the
+//! parameters carry PyTorch's names.
+
+mod common;
+
+use common::{numeric_derivative, relative_error, Rng};
+use seqwasm_core::recurrent::{Cell, Merge, OutputGradients, RecurrentLayer, RecurrentStack, Sequences, StackConfig};
+use seqwasm_core::Activation;
+
+fn config(cell: Cell) -> StackConfig {
+    StackConfig { cell, input: 3, hidden: 4, layers: 1, bidirectional: false, merge: Merge::Concat, residual: false, dropout: 0.0 }
+}
+
+fn randomize(stack: &mut RecurrentStack<f64>, rng: &mut Rng) {
+    for layer in &mut stack.layers {
+        for p in layer.parameters_mut() {
+            p.iter_mut().for_each(|x| *x = rng.next() * 0.6);
+        }
+    }
+}
+
+#[test]
+fn the_reverse_direction_reads_each_sequence_from_its_own_end() {
+    let mut rng = Rng(1);
+    let mut stack = RecurrentStack::<f64>::new(StackConfig { bidirectional: true, ..config(Cell::Gru) }).unwrap();
+    randomize(&mut stack, &mut rng);
+    let (steps, batch, lengths) = (5, 2, [5, 3]);
+    let x = rng.vec(steps * batch * 3);
+    let (out, _) = stack.forward(Sequences { x: &x, steps, batch, lengths: Some(&lengths), h0: None, c0: None }, None).unwrap();
+
+    // Sequence 1 alone, reversed by hand over its 3 steps, through the reverse layer.
+    let reverse: &RecurrentLayer<f64> = &stack.layers[1];
+    let reversed: Vec<f64> = (0..3).rev().flat_map(|t| x[(t * batch + 1) * 3..(t * batch + 2) * 3].to_vec()).collect();
+    let (alone, _) = reverse.forward(Sequences { x: &reversed, steps: 3, batch: 1, lengths: None, h0: None, c0: None }).unwrap();
+    for t in 0..3 {
+        // Concat puts the reverse direction in the second half of each step's features.
+        let got = &out.y[(t * batch + 1) * 8 + 4..(t * batch + 1) * 8 + 8];
+        let want = &alone.y[(2 - t) * 4..(3 - t) * 4];
+        assert!(got.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12), "step {t}: {got:?} vs {want:?}");
+    }
+    // Past its length, both directions output zeros.
+    assert!(out.y[(3 * batch + 1) * 8..(4 * batch) * 8].iter().all(|&v| v == 0.0));
+    // The reverse direction's final state is after reading the sequence's first element.
+    assert!(out.h_n[(batch + 1) * 4..(batch + 2) * 4].iter().zip(&alone.h_n).all(|(a, b)| (a - b).abs() < 1e-12));
+}
+
+fn gradient_check(config: StackConfig, seed: u64) {
+    let mut rng = Rng(seed);
+    let mut stack = RecurrentStack::<f64>::new(config).unwrap();
+    randomize(&mut stack, &mut rng);
+    let stack = stack;
+    let (steps, lengths) = (4, vec![4, 2, 3]);
+    let batch = lengths.len();
+    let states = config.layers * config.directions() * batch * config.hidden;
+    let x = rng.vec(steps * batch * config.input);
+    let h0 = rng.vec(states);
+    let c0 = rng.vec(states);
+    let lstm = config.cell == Cell::Lstm;
+    let masks = stack.dropout_masks(steps, batch, || (rng.next() + 1.0) / 2.0);
+    let wy = rng.vec(steps * batch * config.output_size());
+    let (wh, wc) = (rng.vec(states), rng.vec(states));
+
+    let loss = |stack: &RecurrentStack<f64>, x: &[f64], h0: &[f64], c0: &[f64]| {
+        let seq = Sequences { x, steps, batch, lengths: Some(&lengths), h0: Some(h0), c0: lstm.then_some(c0) };
+        let (out, _) = stack.forward(seq, Some(&masks)).unwrap();
+        let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
+        dot(&out.y, &wy) + dot(&out.h_n, &wh) + out.c_n.as_deref().map_or(0.0, |c| dot(c, &wc))
+    };
+    let seq = Sequences { x: &x, steps, batch, lengths: Some(&lengths), h0: Some(&h0), c0: lstm.then_some(&c0[..]) };
+    let (_, trace) = stack.forward(seq, Some(&masks)).unwrap();
+    let grads = stack.backward(&trace, OutputGradients { dy: Some(&wy), dh_n: Some(&wh), dc_n: lstm.then_some(&wc[..]) }).unwrap();
+
+    let what = format!("{config:?}");
+    let compare = |name: &str, analytic: f64, numeric: f64| {
+        let err = relative_error(analytic, numeric);
+        assert!(err < 1e-6, "{what}\n{name}: analytic {analytic} vs numeric {numeric} (relative error {err:e})");
+    };
+    for k in 0..stack.layers.len() {
+        let analytic = [&grads.layers[k].weight_ih, &grads.layers[k].weight_hh, &grads.layers[k].bias_ih, &grads.layers[k].bias_hh].map(|g| g.clone());
+        for (p, analytic) in analytic.iter().enumerate() {
+            for i in 0..analytic.len() {
+                let numeric = numeric_derivative(|d| {
+                    let mut moved = stack.clone();
+                    moved.layers[k].parameters_mut()[p][i] += d;
+                    loss(&moved, &x, &h0, &c0)
+                });
+                compare(&format!("layer {k} parameter {p}[{i}]"), analytic[i], numeric);
+            }
+        }
+    }
+    for i in 0..x.len() {
+        let numeric = numeric_derivative(|d| {
+            let mut moved = x.clone();
+            moved[i] += d;
+            loss(&stack, &moved, &h0, &c0)
+        });
+        compare(&format!("x[{i}]"), grads.dx[i], numeric);
+    }
+    for i in 0..states {
+        let numeric = numeric_derivative(|d| {
+            let mut moved = h0.clone();
+            moved[i] += d;
+            loss(&stack, &x, &moved, &c0)
+        });
+        compare(&format!("h0[{i}]"), grads.dh0[i], numeric);
+        if lstm {
+            let numeric = numeric_derivative(|d| {
+                let mut moved = c0.clone();
+                moved[i] += d;
+                loss(&stack, &x, &h0, &moved)
+            });
+            compare(&format!("c0[{i}]"), grads.dc0.as_ref().unwrap()[i], numeric);
+        }
+    }
+}
+
+#[test]
+fn bidirectional_gradients_for_every_merge_mode() {
+    for (n, merge) in [Merge::Concat, Merge::Sum, Merge::Mul, Merge::Ave].into_iter().enumerate() {
+        for cell in [Cell::Lstm, Cell::Gru] {
+            gradient_check(StackConfig { bidirectional: true, merge, ..config(cell) }, 10 + n as u64);
+        }
+    }
+}
+
+#[test]
+fn stacked_gradients_with_residual_connections_and_fixed_dropout_masks() {
+    for (n, cell) in [Cell::Lstm, Cell::Gru, Cell::Elman(Activation::Tanh)].into_iter().enumerate() {
+        gradient_check(StackConfig { layers: 3, residual: true, dropout: 0.3, ..config(cell) }, 20 + n as u64);
+        gradient_check(StackConfig { layers: 2, bidirectional: true, residual: true, dropout: 0.5, ..config(cell) }, 30 + n as u64);
+    }
+}
+
+#[test]
+fn parameters_carry_pytorch_names() {
+    let stack = RecurrentStack::<f32>::new(StackConfig { layers: 2, bidirectional: true, ..config(Cell::Lstm) }).unwrap();
+    let names: Vec<String> = stack.parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(&names[..5], ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l0_reverse"]);
+    assert_eq!(names.last().unwrap(), "bias_hh_l1_reverse");
+    // Layer 1 reads both directions of layer 0: weight_ih_l1 is [4H, 2H].
+    assert_eq!(stack.parameters()[8].1.len(), 16 * 8);
+}
+
+#[test]
+fn wrong_shapes_are_named() {
+    let stack = RecurrentStack::<f64>::new(StackConfig { layers: 2, bidirectional: true, ..config(Cell::Gru) }).unwrap();
+    let x = vec![0.0; 4 * 2 * 3];
+    let err = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: Some(&[0.0; 8]), c0: None }, None).unwrap_err();
+    assert_eq!(err.to_string(), "recurrent stack: h0: expected [layers·directions=4, B=2, H=4] = 32 values, got 8 values");
+    let err = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: None, c0: None }, Some(&[])).unwrap_err();
+    assert!(err.to_string().contains("dropout masks"), "{err}");
+    let (_, trace) = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: None, c0: None }, None).unwrap();
+    let err = stack.backward(&trace, OutputGradients { dh_n: Some(&[0.0; 3]), ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("dh_n"), "{err}");
+    assert_eq!(RecurrentStack::<f64>::new(StackConfig { dropout: 1.0, ..config(Cell::Gru) }).unwrap_err().kind(), "ConfigError");
+}
