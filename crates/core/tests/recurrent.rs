@@ -7,7 +7,15 @@ use common::{numeric_derivative, relative_error, Rng};
 use seqwasm_core::recurrent::{Cell, OutputGradients, RecurrentLayer, Sequences};
 use seqwasm_core::{Activation, Error};
 
-const CELLS: [Cell; 4] = [Cell::Elman(Activation::Tanh), Cell::Elman(Activation::Relu), Cell::Lstm, Cell::Gru];
+const CELLS: [Cell; 7] = [
+    Cell::Elman(Activation::Tanh),
+    Cell::Elman(Activation::Relu),
+    Cell::LSTM,
+    Cell::Lstm { forget_gate: false, peepholes: false },
+    Cell::Lstm { forget_gate: true, peepholes: true },
+    Cell::GRU,
+    Cell::Gru { reset_after: false },
+];
 
 fn random_layer(cell: Cell, input: usize, hidden: usize, rng: &mut Rng) -> RecurrentLayer<f64> {
     let mut layer = RecurrentLayer::new(cell, input, hidden).unwrap();
@@ -37,7 +45,7 @@ impl Case {
             x: rng.vec(steps * batch * layer.input),
             lengths,
             h0: initial.then(|| rng.vec(state)),
-            c0: (initial && layer.cell == Cell::Lstm).then(|| rng.vec(state)),
+            c0: (initial && layer.cell.has_cell_state()).then(|| rng.vec(state)),
         }
     }
 
@@ -66,15 +74,29 @@ fn naive(layer: &RecurrentLayer<f64>, case: &Case) -> (Vec<f64>, Vec<f64>, Vec<f
             let gate = |g: usize, j: usize| affine(&layer.weight_ih, &layer.bias_ih, x, g, j) + affine(&layer.weight_hh, &layer.bias_hh, &h, g, j);
             let (next_h, next_c): (Vec<f64>, Vec<f64>) = match layer.cell {
                 Cell::Elman(act) => ((0..nh).map(|j| if act == Activation::Tanh { gate(0, j).tanh() } else { gate(0, j).max(0.0) }).collect(), c.clone()),
-                Cell::Lstm => {
-                    let next_c: Vec<f64> = (0..nh).map(|j| sigmoid(gate(1, j)) * c[j] + sigmoid(gate(0, j)) * gate(2, j).tanh()).collect();
-                    ((0..nh).map(|j| sigmoid(gate(3, j)) * next_c[j].tanh()).collect(), next_c)
+                Cell::Lstm { forget_gate, peepholes } => {
+                    // Peepholes (Gers and Schmidhuber): i and f also see c_prev, o sees the new c.
+                    let p = |k: usize, j: usize| if peepholes { layer.weight_peephole[k * nh + j] } else { 0.0 };
+                    let next_c: Vec<f64> = (0..nh)
+                        .map(|j| {
+                            let f = if forget_gate { sigmoid(gate(1, j) + p(1, j) * c[j]) } else { 1.0 };
+                            f * c[j] + sigmoid(gate(0, j) + p(0, j) * c[j]) * gate(2, j).tanh()
+                        })
+                        .collect();
+                    ((0..nh).map(|j| sigmoid(gate(3, j) + p(2, j) * next_c[j]) * next_c[j].tanh()).collect(), next_c)
                 }
-                Cell::Gru => ((0..nh)
+                Cell::Gru { reset_after } => ((0..nh)
                     .map(|j| {
                         let r = sigmoid(gate(0, j));
                         let z = sigmoid(gate(1, j));
-                        let n = (affine(&layer.weight_ih, &layer.bias_ih, x, 2, j) + r * affine(&layer.weight_hh, &layer.bias_hh, &h, 2, j)).tanh();
+                        let recurrent_n = if reset_after {
+                            r * affine(&layer.weight_hh, &layer.bias_hh, &h, 2, j)
+                        } else {
+                            // Keras reset_after=False: W_hn·(r⊙h) + b_hn, r of every unit.
+                            let reset_h: Vec<f64> = (0..nh).map(|k| sigmoid(gate(0, k)) * h[k]).collect();
+                            affine(&layer.weight_hh, &layer.bias_hh, &reset_h, 2, j)
+                        };
+                        let n = (affine(&layer.weight_ih, &layer.bias_ih, x, 2, j) + recurrent_n).tanh();
                         (1.0 - z) * n + z * h[j]
                     })
                     .collect(), c.clone()),
@@ -106,7 +128,7 @@ fn forward_equals_the_published_equations() {
             let (y, h_n, c_n) = naive(&layer, &case);
             assert_all_close(&out.y, &y, 1e-12, &format!("{layer} y"));
             assert_all_close(&out.h_n, &h_n, 1e-12, &format!("{layer} h_n"));
-            if cell == Cell::Lstm {
+            if cell.has_cell_state() {
                 assert_all_close(out.c_n.as_ref().unwrap(), &c_n, 1e-12, &format!("{layer} c_n"));
             } else {
                 assert!(out.c_n.is_none());
@@ -151,12 +173,12 @@ fn gradient_check(cell: Cell, lengths: Option<Vec<usize>>, initial: bool, seed: 
     let probe = Probe { wy: rng.vec(steps * bh), wh: rng.vec(bh), wc: rng.vec(bh) };
     let (_, trace) = layer.forward(case.sequences()).unwrap();
     let grads = layer
-        .backward(&trace, OutputGradients { dy: Some(&probe.wy), dh_n: Some(&probe.wh), dc_n: (cell == Cell::Lstm).then_some(&probe.wc[..]) })
+        .backward(&trace, OutputGradients { dy: Some(&probe.wy), dh_n: Some(&probe.wh), dc_n: cell.has_cell_state().then_some(&probe.wc[..]) })
         .unwrap();
     let name = layer.to_string();
 
-    let analytic = [grads.weight_ih.clone(), grads.weight_hh.clone(), grads.bias_ih.clone(), grads.bias_hh.clone()];
-    for (k, expected) in analytic.iter().enumerate() {
+    assert_eq!(grads.parameters.len(), layer.parameters_mut().len());
+    for (k, expected) in grads.parameters.iter().enumerate() {
         let len = layer.parameters_mut()[k].len();
         check(&format!("{name} parameter {k}"), expected, len, |i, d| {
             layer.parameters_mut()[k][i] += d;
@@ -178,7 +200,7 @@ fn gradient_check(cell: Cell, lengths: Option<Vec<usize>>, initial: bool, seed: 
             case.h0.as_mut().unwrap()[i] -= d;
             l
         });
-        if cell == Cell::Lstm {
+        if cell.has_cell_state() {
             check(&format!("{name} c0"), grads.dc0.as_ref().unwrap(), bh, |i, d| {
                 case.c0.as_mut().unwrap()[i] += d;
                 let l = probe.loss(&layer, &case);
@@ -222,19 +244,19 @@ fn golden_values_from_closed_form_weights() {
 
     // LSTM with every weight and bias zero: i = f = o = σ(0) = 1/2 and g = tanh(0) = 0, so
     // c_t = c_{t-1}/2 and h_t = tanh(c_t)/2; from c0 = 1: c = 1/2, 1/4.
-    let out = one_step(Cell::Lstm, &|_| {}, &[3.0, -2.0], 0.7, Some(1.0));
+    let out = one_step(Cell::LSTM, &|_| {}, &[3.0, -2.0], 0.7, Some(1.0));
     assert_all_close(&out.y, &[0.5 * 0.5f64.tanh(), 0.5 * 0.25f64.tanh()], 1e-15, "LSTM y");
     assert_all_close(out.c_n.as_ref().unwrap(), &[0.25], 1e-15, "LSTM c_n");
 
     // LSTM whose only nonzero parameter is the g-gate input weight 2: from c0 = 0, x = 1:
     // c1 = (1/2)·tanh(2), h1 = (1/2)·tanh(c1).
-    let out = one_step(Cell::Lstm, &|l| l.weight_ih[2] = 2.0, &[1.0], 0.0, Some(0.0));
+    let out = one_step(Cell::LSTM, &|l| l.weight_ih[2] = 2.0, &[1.0], 0.0, Some(0.0));
     let c1 = 0.5 * 2f64.tanh();
     assert_all_close(&out.y, &[0.5 * c1.tanh()], 1e-15, "LSTM g gate");
 
     // GRU with zero weights and b_hn = 1, W_in = 1: r = z = 1/2, n = tanh(x + r·1):
     // from h0 = 1, x = 1: h1 = (1/2)·tanh(1.5) + (1/2)·1.
-    let out = one_step(Cell::Gru, &|l| (l.weight_ih[2], l.bias_hh[2]) = (1.0, 1.0), &[1.0], 1.0, None);
+    let out = one_step(Cell::GRU, &|l| (l.weight_ih[2], l.bias_hh[2]) = (1.0, 1.0), &[1.0], 1.0, None);
     assert_all_close(&out.y, &[0.5 * 1.5f64.tanh() + 0.5], 1e-15, "GRU");
 }
 
@@ -251,6 +273,7 @@ fn f32_forward_agrees_with_f64() {
             weight_hh: layer64.weight_hh.iter().map(|&v| v as f32).collect(),
             bias_ih: layer64.bias_ih.iter().map(|&v| v as f32).collect(),
             bias_hh: layer64.bias_hh.iter().map(|&v| v as f32).collect(),
+            weight_peephole: layer64.weight_peephole.iter().map(|&v| v as f32).collect(),
         };
         let x = rng.vec(20 * 3 * 7);
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
@@ -263,7 +286,7 @@ fn f32_forward_agrees_with_f64() {
 
 #[test]
 fn wrong_shapes_and_options_are_named() {
-    let layer = RecurrentLayer::<f64>::new(Cell::Lstm, 3, 4).unwrap();
+    let layer = RecurrentLayer::<f64>::new(Cell::LSTM, 3, 4).unwrap();
     let x = vec![0.0; 2 * 5 * 3 - 1];
     let err = layer.forward(Sequences { x: &x, steps: 5, batch: 2, lengths: None, h0: None, c0: None }).unwrap_err();
     assert_eq!(err.to_string(), "LSTM layer (input 3, hidden 4): x: expected [T=5, B=2, I=3] = 30 values, got 29 values");
@@ -276,7 +299,7 @@ fn wrong_shapes_and_options_are_named() {
     let err = layer.forward(Sequences { x: &x, steps: 5, batch: 2, lengths: None, h0: Some(&[0.0; 7]), c0: None }).unwrap_err();
     assert!(err.to_string().contains("h0: expected [B=2, H=4] = 8 values, got 7 values"), "{err}");
 
-    let gru = RecurrentLayer::<f64>::new(Cell::Gru, 3, 4).unwrap();
+    let gru = RecurrentLayer::<f64>::new(Cell::GRU, 3, 4).unwrap();
     let err = gru.forward(Sequences { x: &x, steps: 5, batch: 2, lengths: None, h0: None, c0: Some(&[0.0; 8]) }).unwrap_err();
     assert_eq!(err.kind(), "ConfigError");
 
@@ -285,12 +308,30 @@ fn wrong_shapes_and_options_are_named() {
     assert!(err.to_string().contains("dy: expected [T=5, B=2, H=4] = 40 values"), "{err}");
 
     assert_eq!(RecurrentLayer::<f64>::new(Cell::Elman(Activation::Sigmoid), 3, 4).unwrap_err().kind(), "ConfigError");
-    assert_eq!(RecurrentLayer::<f64>::new(Cell::Gru, 0, 4).unwrap_err().kind(), "ConfigError");
+    assert_eq!(RecurrentLayer::<f64>::new(Cell::GRU, 0, 4).unwrap_err().kind(), "ConfigError");
+}
+
+#[test]
+fn without_a_forget_gate_the_cell_only_accumulates() {
+    // f ≡ 1, so c_t = c_{t-1} + i⊙g: with zero weights i = 1/2, and g = tanh(W_ig·x) = tanh(x)
+    // when W_ig = 1; from c0 = 0 over x = (1, 1): c = tanh(1)/2, then tanh(1).
+    let mut layer = RecurrentLayer::<f64>::new(Cell::Lstm { forget_gate: false, peepholes: false }, 1, 1).unwrap();
+    layer.weight_ih[2] = 1.0;
+    let (out, _) = layer.forward(Sequences { x: &[1.0, 1.0], steps: 2, batch: 1, lengths: None, h0: None, c0: Some(&[0.0]) }).unwrap();
+    assert!((out.c_n.unwrap()[0] - 1f64.tanh()).abs() < 1e-15);
+    // ...and the forget gate's weights get no gradient.
+    let (_, trace) = layer.forward(Sequences { x: &[1.0, 1.0], steps: 2, batch: 1, lengths: None, h0: None, c0: None }).unwrap();
+    let grads = layer.backward(&trace, OutputGradients { dy: Some(&[1.0, 1.0]), ..Default::default() }).unwrap();
+    assert_eq!(grads.parameters[0][1], 0.0);
+    assert_eq!(grads.parameters[2][1], 0.0);
 }
 
 #[test]
 fn parameters_have_pytorch_names_and_shapes() {
-    let layer = RecurrentLayer::<f32>::new(Cell::Lstm, 3, 4).unwrap();
+    let layer = RecurrentLayer::<f32>::new(Cell::LSTM, 3, 4).unwrap();
     let names: Vec<(String, usize)> = layer.parameters(1).into_iter().map(|(n, v)| (n, v.len())).collect();
     assert_eq!(names, [("weight_ih_l1".into(), 16 * 3), ("weight_hh_l1".into(), 16 * 4), ("bias_ih_l1".into(), 16), ("bias_hh_l1".into(), 16)]);
+    let peepholes = RecurrentLayer::<f32>::new(Cell::Lstm { forget_gate: true, peepholes: true }, 3, 4).unwrap();
+    assert_eq!(peepholes.parameters(0)[4].0, "weight_peephole_l0");
+    assert_eq!(peepholes.parameters(0)[4].1.len(), 12);
 }

@@ -23,7 +23,7 @@ fn randomize(stack: &mut RecurrentStack<f64>, rng: &mut Rng) {
 #[test]
 fn the_reverse_direction_reads_each_sequence_from_its_own_end() {
     let mut rng = Rng(1);
-    let mut stack = RecurrentStack::<f64>::new(StackConfig { bidirectional: true, ..config(Cell::Gru) }).unwrap();
+    let mut stack = RecurrentStack::<f64>::new(StackConfig { bidirectional: true, ..config(Cell::GRU) }).unwrap();
     randomize(&mut stack, &mut rng);
     let (steps, batch, lengths) = (5, 2, [5, 3]);
     let x = rng.vec(steps * batch * 3);
@@ -56,7 +56,7 @@ fn gradient_check(config: StackConfig, seed: u64) {
     let x = rng.vec(steps * batch * config.input);
     let h0 = rng.vec(states);
     let c0 = rng.vec(states);
-    let lstm = config.cell == Cell::Lstm;
+    let lstm = config.cell.has_cell_state();
     let masks = stack.dropout_masks(steps, batch, || (rng.next() + 1.0) / 2.0);
     let wy = rng.vec(steps * batch * config.output_size());
     let (wh, wc) = (rng.vec(states), rng.vec(states));
@@ -77,8 +77,7 @@ fn gradient_check(config: StackConfig, seed: u64) {
         assert!(err < 1e-6, "{what}\n{name}: analytic {analytic} vs numeric {numeric} (relative error {err:e})");
     };
     for k in 0..stack.layers.len() {
-        let analytic = [&grads.layers[k].weight_ih, &grads.layers[k].weight_hh, &grads.layers[k].bias_ih, &grads.layers[k].bias_hh].map(|g| g.clone());
-        for (p, analytic) in analytic.iter().enumerate() {
+        for (p, analytic) in grads.layers[k].parameters.iter().enumerate() {
             for i in 0..analytic.len() {
                 let numeric = numeric_derivative(|d| {
                     let mut moved = stack.clone();
@@ -118,7 +117,7 @@ fn gradient_check(config: StackConfig, seed: u64) {
 #[test]
 fn bidirectional_gradients_for_every_merge_mode() {
     for (n, merge) in [Merge::Concat, Merge::Sum, Merge::Mul, Merge::Ave].into_iter().enumerate() {
-        for cell in [Cell::Lstm, Cell::Gru] {
+        for cell in [Cell::LSTM, Cell::GRU, Cell::Gru { reset_after: false }] {
             gradient_check(StackConfig { bidirectional: true, merge, ..config(cell) }, 10 + n as u64);
         }
     }
@@ -126,7 +125,7 @@ fn bidirectional_gradients_for_every_merge_mode() {
 
 #[test]
 fn stacked_gradients_with_residual_connections_and_fixed_dropout_masks() {
-    for (n, cell) in [Cell::Lstm, Cell::Gru, Cell::Elman(Activation::Tanh)].into_iter().enumerate() {
+    for (n, cell) in [Cell::Lstm { forget_gate: true, peepholes: true }, Cell::GRU, Cell::Elman(Activation::Tanh)].into_iter().enumerate() {
         gradient_check(StackConfig { layers: 3, residual: true, dropout: 0.3, ..config(cell) }, 20 + n as u64);
         gradient_check(StackConfig { layers: 2, bidirectional: true, residual: true, dropout: 0.5, ..config(cell) }, 30 + n as u64);
     }
@@ -134,7 +133,7 @@ fn stacked_gradients_with_residual_connections_and_fixed_dropout_masks() {
 
 #[test]
 fn parameters_carry_pytorch_names() {
-    let stack = RecurrentStack::<f32>::new(StackConfig { layers: 2, bidirectional: true, ..config(Cell::Lstm) }).unwrap();
+    let stack = RecurrentStack::<f32>::new(StackConfig { layers: 2, bidirectional: true, ..config(Cell::LSTM) }).unwrap();
     let names: Vec<String> = stack.parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(&names[..5], ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l0_reverse"]);
     assert_eq!(names.last().unwrap(), "bias_hh_l1_reverse");
@@ -144,7 +143,7 @@ fn parameters_carry_pytorch_names() {
 
 #[test]
 fn wrong_shapes_are_named() {
-    let stack = RecurrentStack::<f64>::new(StackConfig { layers: 2, bidirectional: true, ..config(Cell::Gru) }).unwrap();
+    let stack = RecurrentStack::<f64>::new(StackConfig { layers: 2, bidirectional: true, ..config(Cell::GRU) }).unwrap();
     let x = vec![0.0; 4 * 2 * 3];
     let err = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: Some(&[0.0; 8]), c0: None }, None).unwrap_err();
     assert_eq!(err.to_string(), "recurrent stack: h0: expected [layers·directions=4, B=2, H=4] = 32 values, got 8 values");
@@ -153,5 +152,5 @@ fn wrong_shapes_are_named() {
     let (_, trace) = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: None, c0: None }, None).unwrap();
     let err = stack.backward(&trace, OutputGradients { dh_n: Some(&[0.0; 3]), ..Default::default() }).unwrap_err();
     assert!(err.to_string().contains("dh_n"), "{err}");
-    assert_eq!(RecurrentStack::<f64>::new(StackConfig { dropout: 1.0, ..config(Cell::Gru) }).unwrap_err().kind(), "ConfigError");
+    assert_eq!(RecurrentStack::<f64>::new(StackConfig { dropout: 1.0, ..config(Cell::GRU) }).unwrap_err().kind(), "ConfigError");
 }

@@ -19,6 +19,16 @@ impl<'a, T: Copy> MatRef<'a, T> {
         Ok(MatRef { data, rows, cols, rs: cols, cs: 1 })
     }
 
+    /// The leading `cols` columns of a row-major matrix whose rows are `row_stride` apart, e.g.
+    /// one gate block of a `[rows, G·H]` matrix (slice `data` to start at the block).
+    pub fn with_row_stride(data: &'a [T], rows: usize, cols: usize, row_stride: usize) -> Result<Self> {
+        let needed = if rows == 0 || cols == 0 { 0 } else { (rows - 1) * row_stride + cols };
+        if cols > row_stride || data.len() < needed {
+            return Err(Error::shape("strided matrix", format!("{rows}×{cols} with rows {row_stride} apart = {needed} values"), format!("{} values", data.len())));
+        }
+        Ok(MatRef { data, rows, cols, rs: row_stride, cs: 1 })
+    }
+
     /// The transpose, as a view of the same data.
     pub fn t(self) -> Self {
         MatRef { data: self.data, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }

@@ -4,7 +4,8 @@
 //! gradients of the whole sequence are one GEMM each after the loop.
 //!
 //! Layout is time-major (`[T, B, ·]`, PyTorch's default) and the parameters are PyTorch's:
-//! `weight_ih [G·H, I]`, `weight_hh [G·H, H]`, `bias_ih [G·H]`, `bias_hh [G·H]`.
+//! `weight_ih [G·H, I]`, `weight_hh [G·H, H]`, `bias_ih [G·H]`, `bias_hh [G·H]`, plus
+//! `weight_peephole [3H]` (gates i, f, o) for an LSTM with peepholes.
 //!
 //! Variable lengths follow PyTorch's packed sequences: past a sequence's length its state is
 //! frozen and its output is zero, so the final state is the state at its own last step.
@@ -25,24 +26,31 @@ use std::fmt;
 pub enum Cell {
     /// `h = act(W_ih·x + b_ih + W_hh·h_prev + b_hh)` with tanh or relu.
     Elman(Activation),
-    /// Gates i, f, g, o; a cell state `c` besides `h`.
-    Lstm,
-    /// Gates r, z, n, with the reset applied after the recurrent product (PyTorch; Keras
-    /// `reset_after=True`).
-    Gru,
+    /// Gates i, f, g, o and a cell state `c` besides `h`. `forget_gate: false` fixes f ≡ 1 (the
+    /// classic ablation; the f rows of the weights then get no gradient); `peepholes` lets the
+    /// gates see the cell (Gers and Schmidhuber).
+    Lstm { forget_gate: bool, peepholes: bool },
+    /// Gates r, z, n. `reset_after: true` applies the reset after the recurrent product
+    /// (PyTorch; Keras 3's default), `false` before it (Keras `reset_after=False`, TF.js).
+    Gru { reset_after: bool },
 }
 
 impl Cell {
+    /// PyTorch's `nn.LSTM`.
+    pub const LSTM: Cell = Cell::Lstm { forget_gate: true, peepholes: false };
+    /// PyTorch's `nn.GRU`.
+    pub const GRU: Cell = Cell::Gru { reset_after: true };
+
     pub fn gates(self) -> usize {
         match self {
             Cell::Elman(_) => 1,
-            Cell::Lstm => 4,
-            Cell::Gru => 3,
+            Cell::Lstm { .. } => 4,
+            Cell::Gru { .. } => 3,
         }
     }
 
     pub fn has_cell_state(self) -> bool {
-        self == Cell::Lstm
+        matches!(self, Cell::Lstm { .. })
     }
 }
 
@@ -56,6 +64,8 @@ pub struct RecurrentLayer<T> {
     pub weight_hh: Vec<T>,
     pub bias_ih: Vec<T>,
     pub bias_hh: Vec<T>,
+    /// `[3H]`: p_i, p_f, p_o; empty unless the cell is an LSTM with peepholes.
+    pub weight_peephole: Vec<T>,
 }
 
 /// A batch of sequences for `forward`.
@@ -96,8 +106,9 @@ pub struct Trace<T> {
     c: Vec<T>,
     /// `[steps, batch, G·H]`.
     gates: Vec<T>,
-    /// GRU: the recurrent n part `W_hn·h + b_hn`, `[steps, batch, hidden]`.
-    zh_n: Vec<T>,
+    /// GRU, reset after: the recurrent n part `W_hn·h + b_hn`; reset before: `r⊙h_prev`.
+    /// `[steps, batch, hidden]`.
+    gru: Vec<T>,
 }
 
 /// Gradients of the loss with respect to the layer's outputs; `None` means zero.
@@ -113,10 +124,8 @@ pub struct Gradients<T> {
     pub dx: Vec<T>,
     pub dh0: Vec<T>,
     pub dc0: Option<Vec<T>>,
-    pub weight_ih: Vec<T>,
-    pub weight_hh: Vec<T>,
-    pub bias_ih: Vec<T>,
-    pub bias_hh: Vec<T>,
+    /// One per parameter, in the order of `parameters`.
+    pub parameters: Vec<Vec<T>>,
 }
 
 impl<T: Real> RecurrentLayer<T> {
@@ -131,6 +140,7 @@ impl<T: Real> RecurrentLayer<T> {
             return Err(Error::config(format!("{cell:?} layer"), format!("input and hidden sizes must be at least 1, got {input} and {hidden}")));
         }
         let gh = cell.gates() * hidden;
+        let peepholes = matches!(cell, Cell::Lstm { peepholes: true, .. });
         Ok(RecurrentLayer {
             cell,
             input,
@@ -139,21 +149,31 @@ impl<T: Real> RecurrentLayer<T> {
             weight_hh: vec![T::zero(); gh * hidden],
             bias_ih: vec![T::zero(); gh],
             bias_hh: vec![T::zero(); gh],
+            weight_peephole: vec![T::zero(); if peepholes { 3 * hidden } else { 0 }],
         })
     }
 
     /// The parameters under their PyTorch names for layer `index`, e.g. `weight_ih_l0`.
-    pub fn parameters(&self, index: usize) -> [(String, &[T]); 4] {
-        [
-            (format!("weight_ih_l{index}"), &self.weight_ih),
-            (format!("weight_hh_l{index}"), &self.weight_hh),
-            (format!("bias_ih_l{index}"), &self.bias_ih),
-            (format!("bias_hh_l{index}"), &self.bias_hh),
-        ]
+    pub fn parameters(&self, index: usize) -> Vec<(String, &[T])> {
+        let mut all = vec![
+            (format!("weight_ih_l{index}"), &self.weight_ih[..]),
+            (format!("weight_hh_l{index}"), &self.weight_hh[..]),
+            (format!("bias_ih_l{index}"), &self.bias_ih[..]),
+            (format!("bias_hh_l{index}"), &self.bias_hh[..]),
+        ];
+        if !self.weight_peephole.is_empty() {
+            all.push((format!("weight_peephole_l{index}"), &self.weight_peephole[..]));
+        }
+        all
     }
 
-    pub fn parameters_mut(&mut self) -> [&mut Vec<T>; 4] {
-        [&mut self.weight_ih, &mut self.weight_hh, &mut self.bias_ih, &mut self.bias_hh]
+    /// The parameters in the order of `parameters`.
+    pub fn parameters_mut(&mut self) -> Vec<&mut Vec<T>> {
+        let mut all = vec![&mut self.weight_ih, &mut self.weight_hh, &mut self.bias_ih, &mut self.bias_hh];
+        if !self.weight_peephole.is_empty() {
+            all.push(&mut self.weight_peephole);
+        }
+        all
     }
 
     pub fn forward(&self, seq: Sequences<'_, T>) -> Result<(Output<T>, Trace<T>)> {
@@ -182,59 +202,63 @@ impl<T: Real> RecurrentLayer<T> {
             c[..bh].copy_from_slice(c0);
         }
         let mut gates = vec![T::zero(); steps * batch * gh];
-        let mut zh_n = if self.cell == Cell::Gru { vec![T::zero(); steps * bh] } else { Vec::new() };
+        let mut gru = if matches!(self.cell, Cell::Gru { .. }) { vec![T::zero(); steps * bh] } else { Vec::new() };
         let mut y = vec![T::zero(); steps * bh];
         let mut zh = vec![T::zero(); batch * gh];
 
         for t in 0..steps {
-            // 2. One recurrent product for all gates: ZH = h_{t-1}·W_hhᵀ + b_hh.
             let (done, rest) = h.split_at_mut((t + 1) * bh);
-            let h_prev = &done[t * bh..];
-            let h_next = &mut rest[..bh];
-            gemm(
-                MatRef::new(h_prev, batch, hidden)?,
-                MatRef::new(&self.weight_hh, gh, hidden)?.t(),
-                MatMut::new(&mut zh, batch, gh)?,
-                Accumulate::Overwrite,
-            )?;
-            add_rows(&mut zh, &self.bias_hh);
-            // 3. One fused pass over the gates of every row.
+            let (h_prev, h_next) = (&done[t * bh..], &mut rest[..bh]);
+            let active = |b: usize| t < lengths[b];
+            let row = |b: usize| b * hidden..(b + 1) * hidden;
+            let grow = |b: usize| (t * batch + b) * gh..(t * batch + b + 1) * gh;
+            let srow = |b: usize| t * bh + b * hidden..t * bh + (b + 1) * hidden;
+            if self.cell == (Cell::Gru { reset_after: false }) {
+                // Reset before the product: r and z first, then a second product of r⊙h_prev.
+                let h2 = 2 * hidden;
+                recurrent_product(h_prev, batch, &self.weight_hh[..h2 * hidden], &self.bias_hh[..h2], hidden, &mut zh[..batch * h2])?;
+                for b in (0..batch).filter(|&b| active(b)) {
+                    cells::gru_before_gates(&zx[grow(b)], &zh[b * h2..(b + 1) * h2], &h_prev[row(b)], &mut gates[grow(b)], &mut gru[srow(b)]);
+                }
+                let zh_n = &mut zh[..bh];
+                recurrent_product(&gru[t * bh..(t + 1) * bh], batch, &self.weight_hh[h2 * hidden..], &self.bias_hh[h2..], hidden, zh_n)?;
+                for b in (0..batch).filter(|&b| active(b)) {
+                    cells::gru_before_output(&zx[grow(b)], &zh_n[row(b)], &h_prev[row(b)], &mut gates[grow(b)], &mut h_next[row(b)]);
+                }
+            } else {
+                // 2. One recurrent product for all gates: ZH = h_{t-1}·W_hhᵀ + b_hh.
+                recurrent_product(h_prev, batch, &self.weight_hh, &self.bias_hh, hidden, &mut zh)?;
+                // 3. One fused pass over the gates of every row.
+                for b in (0..batch).filter(|&b| active(b)) {
+                    let (zx_row, zh_row) = (&zx[grow(b)], &zh[b * gh..(b + 1) * gh]);
+                    match self.cell {
+                        Cell::Lstm { forget_gate, .. } => {
+                            let (c_done, c_rest) = c.split_at_mut((t + 1) * bh);
+                            cells::lstm_forward(forget_gate, &self.weight_peephole, zx_row, zh_row, &c_done[srow(b)], &mut gates[grow(b)], &mut c_rest[row(b)], &mut h_next[row(b)]);
+                        }
+                        Cell::Gru { .. } => cells::gru_forward(zx_row, zh_row, &h_prev[row(b)], &mut gates[grow(b)], &mut gru[srow(b)], &mut h_next[row(b)]),
+                        Cell::Elman(act) => {
+                            cells::elman_forward(act, zx_row, zh_row, &mut h_next[row(b)]);
+                            gates[grow(b)].copy_from_slice(&h_next[row(b)]);
+                        }
+                    }
+                }
+            }
             for b in 0..batch {
-                let row = b * hidden..(b + 1) * hidden;
-                let grow = (t * batch + b) * gh..(t * batch + b + 1) * gh;
-                if t >= lengths[b] {
-                    h_next[row.clone()].copy_from_slice(&h_prev[row.clone()]);
+                if active(b) {
+                    y[srow(b)].copy_from_slice(&h_next[row(b)]);
+                } else {
+                    // Past its length a sequence's state is frozen and its output stays zero.
+                    h_next[row(b)].copy_from_slice(&h_prev[row(b)]);
                     if lstm {
-                        c.copy_within(t * bh + row.start..t * bh + row.end, (t + 1) * bh + row.start);
-                    }
-                    continue;
-                }
-                let zx_row = &zx[grow.clone()];
-                let zh_row = &zh[b * gh..(b + 1) * gh];
-                match self.cell {
-                    Cell::Lstm => {
-                        let (c_done, c_rest) = c.split_at_mut((t + 1) * bh);
-                        cells::lstm_forward(zx_row, zh_row, &c_done[t * bh + row.start..t * bh + row.end], &mut gates[grow], &mut c_rest[row.clone()], &mut h_next[row.clone()]);
-                    }
-                    Cell::Gru => {
-                        let zh_n_row = &mut zh_n[t * bh + row.start..t * bh + row.end];
-                        cells::gru_forward(zx_row, zh_row, &h_prev[row.clone()], &mut gates[grow], zh_n_row, &mut h_next[row.clone()]);
-                    }
-                    Cell::Elman(act) => {
-                        cells::elman_forward(act, zx_row, zh_row, &mut h_next[row.clone()]);
-                        gates[grow].copy_from_slice(&h_next[row.clone()]);
+                        c.copy_within(srow(b), (t + 1) * bh + b * hidden);
                     }
                 }
-                y[t * bh + row.start..t * bh + row.end].copy_from_slice(&h_next[row]);
             }
         }
 
-        let output = Output {
-            y,
-            h_n: h[steps * bh..].to_vec(),
-            c_n: lstm.then(|| c[steps * bh..].to_vec()),
-        };
-        let trace = Trace { steps, batch, lengths, x: seq.x.to_vec(), h, c, gates, zh_n };
+        let output = Output { y, h_n: h[steps * bh..].to_vec(), c_n: lstm.then(|| c[steps * bh..].to_vec()) };
+        let trace = Trace { steps, batch, lengths, x: seq.x.to_vec(), h, c, gates, gru };
         Ok((output, trace))
     }
 
@@ -248,75 +272,101 @@ impl<T: Real> RecurrentLayer<T> {
         if lstm {
             self.check_len("dc_n", grads.dc_n, bh, format!("[B={batch}, H={hidden}]"))?;
         }
+        let reset_before = self.cell == (Cell::Gru { reset_after: false });
 
         let mut dzx = vec![T::zero(); steps * batch * gh];
-        // The GRU's recurrent pre-activation gradient differs from the input one; the others share it.
-        let mut dzh_gru = if self.cell == Cell::Gru { vec![T::zero(); steps * batch * gh] } else { Vec::new() };
+        // The reset-after GRU's recurrent pre-activation gradient differs from the input one
+        // (the reset scales only the recurrent n part); every other cell shares dZX.
+        let mut dzh_gru = if self.cell == Cell::GRU { vec![T::zero(); steps * batch * gh] } else { Vec::new() };
         let mut dh = grads.dh_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec);
         let mut dc = if lstm { grads.dc_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec) } else { Vec::new() };
         let mut dh_prev = vec![T::zero(); bh];
+        let mut d_reset_h = if reset_before { vec![T::zero(); bh] } else { Vec::new() };
+        let mut dpeep = vec![T::zero(); self.weight_peephole.len()];
 
         for t in (0..steps).rev() {
+            let active = |b: usize| t < trace.lengths[b];
+            let row = |b: usize| b * hidden..(b + 1) * hidden;
+            let grow = |b: usize| (t * batch + b) * gh..(t * batch + b + 1) * gh;
+            let srow = |step: usize, b: usize| step * bh + b * hidden..step * bh + (b + 1) * hidden;
             for b in 0..batch {
-                let row = b * hidden..(b + 1) * hidden;
-                let grow = (t * batch + b) * gh..(t * batch + b + 1) * gh;
-                if t >= trace.lengths[b] {
+                if !active(b) {
                     // A frozen state passes its gradient straight back; its output was a constant.
-                    dh_prev[row.clone()].copy_from_slice(&dh[row]);
+                    dh_prev[row(b)].copy_from_slice(&dh[row(b)]);
                     continue;
                 }
                 if let Some(dy) = grads.dy {
-                    for (d, &g) in dh[row.clone()].iter_mut().zip(&dy[t * bh + row.start..t * bh + row.end]) {
-                        *d = *d + g;
-                    }
+                    dh[row(b)].iter_mut().zip(&dy[srow(t, b)]).for_each(|(d, &g)| *d = *d + g);
                 }
-                let at = |step: usize| step * bh + row.start..step * bh + row.end;
-                let gates = &trace.gates[grow.clone()];
+                let gates = &trace.gates[grow(b)];
                 match self.cell {
-                    Cell::Lstm => {
-                        cells::lstm_backward(gates, &trace.c[at(t)], &trace.c[at(t + 1)], &dh[row.clone()], &mut dc[row.clone()], &mut dzx[grow]);
-                        dh_prev[row].fill(T::zero());
+                    Cell::Lstm { forget_gate, .. } => {
+                        let (c_prev, c_now) = (&trace.c[srow(t, b)], &trace.c[srow(t + 1, b)]);
+                        cells::lstm_backward(forget_gate, &self.weight_peephole, gates, c_prev, c_now, &dh[row(b)], &mut dc[row(b)], &mut dzx[grow(b)], &mut dpeep);
+                        dh_prev[row(b)].fill(T::zero());
                     }
-                    Cell::Gru => {
-                        let (h_prev, zh_n) = (&trace.h[at(t)], &trace.zh_n[at(t)]);
-                        cells::gru_backward(gates, zh_n, h_prev, &dh[row.clone()], &mut dzx[grow.clone()], &mut dzh_gru[grow], &mut dh_prev[row]);
+                    Cell::Gru { reset_after: true } => {
+                        let (h_prev, zh_n) = (&trace.h[srow(t, b)], &trace.gru[srow(t, b)]);
+                        cells::gru_backward(gates, zh_n, h_prev, &dh[row(b)], &mut dzx[grow(b)], &mut dzh_gru[grow(b)], &mut dh_prev[row(b)]);
+                    }
+                    Cell::Gru { reset_after: false } => {
+                        cells::gru_before_output_backward(gates, &trace.h[srow(t, b)], &dh[row(b)], &mut dzx[grow(b)], &mut dh_prev[row(b)]);
                     }
                     Cell::Elman(act) => {
-                        cells::elman_backward(act, gates, &dh[row.clone()], &mut dzx[grow]);
-                        dh_prev[row].fill(T::zero());
+                        cells::elman_backward(act, gates, &dh[row(b)], &mut dzx[grow(b)]);
+                        dh_prev[row(b)].fill(T::zero());
                     }
                 }
             }
-            // dh_{t-1} = (direct part) + dZH_t · W_hh, one GEMM for the whole batch.
-            let dzh = if self.cell == Cell::Gru { &dzh_gru } else { &dzx };
-            gemm(
-                MatRef::new(&dzh[t * batch * gh..(t + 1) * batch * gh], batch, gh)?,
-                MatRef::new(&self.weight_hh, gh, hidden)?,
-                MatMut::new(&mut dh_prev, batch, hidden)?,
-                Accumulate::Add,
-            )?;
+            let dz_t = t * batch * gh..(t + 1) * batch * gh;
+            if reset_before {
+                // d(r⊙h_prev) = dZ_n · W_hn, then r's gradient; dh_prev += dZ_rz · W_hh[r,z].
+                let h2 = 2 * hidden;
+                gemm(
+                    MatRef::with_row_stride(&dzx[dz_t.start + h2..dz_t.end], batch, hidden, gh)?,
+                    MatRef::new(&self.weight_hh[h2 * hidden..], hidden, hidden)?,
+                    MatMut::new(&mut d_reset_h, batch, hidden)?,
+                    Accumulate::Overwrite,
+                )?;
+                for b in (0..batch).filter(|&b| active(b)) {
+                    cells::gru_before_gates_backward(&trace.gates[grow(b)], &trace.h[srow(t, b)], &d_reset_h[row(b)], &mut dzx[grow(b)], &mut dh_prev[row(b)]);
+                }
+                gemm(
+                    MatRef::with_row_stride(&dzx[dz_t], batch, h2, gh)?,
+                    MatRef::new(&self.weight_hh[..h2 * hidden], h2, hidden)?,
+                    MatMut::new(&mut dh_prev, batch, hidden)?,
+                    Accumulate::Add,
+                )?;
+            } else {
+                // dh_{t-1} = (direct part) + dZH_t · W_hh, one GEMM for the whole batch.
+                let dzh = if self.cell == Cell::GRU { &dzh_gru } else { &dzx };
+                gemm(MatRef::new(&dzh[dz_t], batch, gh)?, MatRef::new(&self.weight_hh, gh, hidden)?, MatMut::new(&mut dh_prev, batch, hidden)?, Accumulate::Add)?;
+            }
             std::mem::swap(&mut dh, &mut dh_prev);
         }
 
         // The weight gradients of the whole sequence, one GEMM each.
         let rows = steps * batch;
-        let dzh = if self.cell == Cell::Gru { &dzh_gru } else { &dzx };
+        let dzh = if self.cell == Cell::GRU { &dzh_gru } else { &dzx };
+        let h_prev_all = MatRef::new(&trace.h[..rows * hidden], rows, hidden)?;
         let mut weight_ih = vec![T::zero(); gh * self.input];
         gemm(MatRef::new(&dzx, rows, gh)?.t(), MatRef::new(&trace.x, rows, self.input)?, MatMut::new(&mut weight_ih, gh, self.input)?, Accumulate::Overwrite)?;
         let mut weight_hh = vec![T::zero(); gh * hidden];
-        gemm(MatRef::new(dzh, rows, gh)?.t(), MatRef::new(&trace.h[..rows * hidden], rows, hidden)?, MatMut::new(&mut weight_hh, gh, hidden)?, Accumulate::Overwrite)?;
+        if reset_before {
+            let (h2, (rz, n)) = (2 * hidden, weight_hh.split_at_mut(2 * hidden * hidden));
+            gemm(MatRef::with_row_stride(dzh, rows, h2, gh)?.t(), h_prev_all, MatMut::new(rz, h2, hidden)?, Accumulate::Overwrite)?;
+            gemm(MatRef::with_row_stride(&dzh[h2..], rows, hidden, gh)?.t(), MatRef::new(&trace.gru, rows, hidden)?, MatMut::new(n, hidden, hidden)?, Accumulate::Overwrite)?;
+        } else {
+            gemm(MatRef::new(dzh, rows, gh)?.t(), h_prev_all, MatMut::new(&mut weight_hh, gh, hidden)?, Accumulate::Overwrite)?;
+        }
         let mut dx = vec![T::zero(); rows * self.input];
         gemm(MatRef::new(&dzx, rows, gh)?, MatRef::new(&self.weight_ih, gh, self.input)?, MatMut::new(&mut dx, rows, self.input)?, Accumulate::Overwrite)?;
 
-        Ok(Gradients {
-            dx,
-            dh0: dh,
-            dc0: lstm.then_some(dc),
-            weight_ih,
-            weight_hh,
-            bias_ih: column_sums(&dzx, gh),
-            bias_hh: column_sums(dzh, gh),
-        })
+        let mut parameters = vec![weight_ih, weight_hh, column_sums(&dzx, gh), column_sums(dzh, gh)];
+        if !dpeep.is_empty() {
+            parameters.push(dpeep);
+        }
+        Ok(Gradients { dx, dh0: dh, dc0: lstm.then_some(dc), parameters })
     }
 
     fn check_input(&self, seq: &Sequences<'_, T>) -> Result<Vec<usize>> {
@@ -345,12 +395,19 @@ impl<T: Real> RecurrentLayer<T> {
     }
 }
 
+/// `out = h·Wᵀ + b` for `h [batch, hidden]` and `W [rows, hidden]`.
+fn recurrent_product<T: Real>(h: &[T], batch: usize, w: &[T], b: &[T], hidden: usize, out: &mut [T]) -> Result<()> {
+    gemm(MatRef::new(h, batch, hidden)?, MatRef::new(w, b.len(), hidden)?.t(), MatMut::new(out, batch, b.len())?, Accumulate::Overwrite)?;
+    add_rows(out, b);
+    Ok(())
+}
+
 impl<T> fmt::Display for RecurrentLayer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self.cell {
             Cell::Elman(_) => "Elman",
-            Cell::Lstm => "LSTM",
-            Cell::Gru => "GRU",
+            Cell::Lstm { .. } => "LSTM",
+            Cell::Gru { .. } => "GRU",
         };
         write!(f, "{name} layer (input {}, hidden {})", self.input, self.hidden)
     }
