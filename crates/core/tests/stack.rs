@@ -146,11 +146,43 @@ fn wrong_shapes_are_named() {
     let stack = RecurrentStack::<f64>::new(StackConfig { layers: 2, bidirectional: true, ..config(Cell::GRU) }).unwrap();
     let x = vec![0.0; 4 * 2 * 3];
     let err = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: Some(&[0.0; 8]), c0: None }, None).unwrap_err();
-    assert_eq!(err.to_string(), "recurrent stack: h0: expected [layers·directions=4, B=2, H=4] = 32 values, got 8 values");
+    assert_eq!(err.to_string(), "bidirectional GRU (input 3, hidden 4, 2 layers): h0: expected [layers·directions=4, B=2, H=4] = 32 values, got 8 values");
+    let err = stack.forward(Sequences { x: &x, steps: usize::MAX / 2, batch: 3, lengths: None, h0: None, c0: None }, None).unwrap_err();
+    assert!(err.to_string().contains("dimensions whose product fits in memory"), "{err}");
     let err = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: None, c0: None }, Some(&[])).unwrap_err();
     assert!(err.to_string().contains("dropout masks"), "{err}");
     let (_, trace) = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: None, c0: None }, None).unwrap();
     let err = stack.backward(&trace, OutputGradients { dh_n: Some(&[0.0; 3]), ..Default::default() }).unwrap_err();
     assert!(err.to_string().contains("dh_n"), "{err}");
     assert_eq!(RecurrentStack::<f64>::new(StackConfig { dropout: 1.0, ..config(Cell::GRU) }).unwrap_err().kind(), "ConfigError");
+}
+
+#[test]
+fn configs_parse_from_json_and_reject_what_does_not_apply() {
+    let config = StackConfig::from_json(r#"{"cell": "lstm", "input": 8, "hidden": 16, "layers": 2, "bidirectional": true, "merge": "sum", "peepholes": true}"#).unwrap();
+    assert_eq!(config, StackConfig { cell: Cell::Lstm { forget_gate: true, peepholes: true }, input: 8, hidden: 16, layers: 2, bidirectional: true, merge: Merge::Sum, residual: false, dropout: 0.0 });
+    assert_eq!(StackConfig::from_json(r#"{"cell": "gru", "input": 1, "hidden": 2, "reset_after": false}"#).unwrap().cell, Cell::Gru { reset_after: false });
+    assert_eq!(StackConfig::from_json(r#"{"cell": "elman", "input": 1, "hidden": 2, "activation": "relu"}"#).unwrap().cell, Cell::Elman(Activation::Relu));
+
+    let err = StackConfig::from_json(r#"{"cell": "lstm", "input": 8, "hidden": 16, "hiden": 3}"#).unwrap_err();
+    assert_eq!(err.kind(), "ConfigError");
+    assert!(err.to_string().contains("unknown field `hiden`"), "{err}");
+    let err = StackConfig::from_json(r#"{"cell": "gru", "input": 8, "hidden": 16, "peepholes": true}"#).unwrap_err();
+    assert!(err.to_string().contains("`peepholes` applies only to a lstm cell"), "{err}");
+    assert!(StackConfig::from_json(r#"{"cell": "transformer", "input": 8, "hidden": 16}"#).unwrap_err().to_string().contains("unknown variant `transformer`"));
+    assert!(StackConfig::from_json("{").is_err());
+}
+
+#[test]
+fn parameters_are_set_and_read_by_name() {
+    let config = StackConfig { layers: 2, bidirectional: true, ..config(Cell::Lstm { forget_gate: true, peepholes: true }) };
+    let mut stack = RecurrentStack::<f32>::new(config).unwrap();
+    let values: Vec<f32> = (0..12).map(|v| v as f32).collect();
+    stack.set_parameter("weight_peephole_l1_reverse", &values).unwrap();
+    assert_eq!(stack.layers[3].weight_peephole, values);
+    assert_eq!(stack.parameter("weight_peephole_l1_reverse").unwrap(), &values[..]);
+    let err = stack.set_parameter("bias_ih_l0", &values).unwrap_err();
+    assert_eq!(err.to_string(), "bidirectional LSTM (input 3, hidden 4, 2 layers): parameter bias_ih_l0: expected 16 values, got 12 values");
+    let err = stack.parameter("weight_ih_l2").unwrap_err();
+    assert!(err.to_string().contains("no parameter named `weight_ih_l2`"), "{err}");
 }

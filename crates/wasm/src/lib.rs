@@ -26,6 +26,75 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<
     Ok(c)
 }
 
+/// A stack of recurrent layers living in wasm memory; JS holds it by handle, and only inputs,
+/// outputs and parameters cross.
+#[wasm_bindgen(js_name = RecurrentStack)]
+pub struct RecurrentStackHandle {
+    stack: core::recurrent::RecurrentStack<f32>,
+}
+
+#[wasm_bindgen(js_class = RecurrentStack)]
+impl RecurrentStackHandle {
+    /// `config` is the JSON of `StackConfig::from_json`, e.g. `{"cell": "lstm", "input": 8, "hidden": 32}`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &str) -> Result<RecurrentStackHandle, JsValue> {
+        let config = core::recurrent::StackConfig::from_json(config).map_err(to_js)?;
+        Ok(RecurrentStackHandle { stack: core::recurrent::RecurrentStack::new(config).map_err(to_js)? })
+    }
+
+    /// PyTorch's names of every parameter, in order.
+    #[wasm_bindgen(js_name = parameterNames)]
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.stack.parameters().into_iter().map(|(name, _)| name).collect()
+    }
+
+    pub fn parameter(&self, name: &str) -> Result<Vec<f32>, JsValue> {
+        self.stack.parameter(name).map(<[f32]>::to_vec).map_err(to_js)
+    }
+
+    #[wasm_bindgen(js_name = setParameter)]
+    pub fn set_parameter(&mut self, name: &str, values: &[f32]) -> Result<(), JsValue> {
+        self.stack.set_parameter(name, values).map_err(to_js)
+    }
+
+    /// Runs `x [steps, batch, input]`; `lengths`, `h0` and `c0` may be left undefined.
+    pub fn forward(&self, x: &[f32], steps: usize, batch: usize, lengths: Option<Vec<u32>>, h0: Option<Vec<f32>>, c0: Option<Vec<f32>>) -> Result<StackOutput, JsValue> {
+        let lengths: Option<Vec<usize>> = lengths.map(|l| l.into_iter().map(|v| v as usize).collect());
+        let seq = core::recurrent::Sequences { x, steps, batch, lengths: lengths.as_deref(), h0: h0.as_deref(), c0: c0.as_deref() };
+        let (out, _) = self.stack.forward(seq, None).map_err(to_js)?;
+        Ok(StackOutput { y: out.y, h_n: out.h_n, c_n: out.c_n })
+    }
+}
+
+/// What `RecurrentStack.forward` returns; each getter copies one array out.
+#[wasm_bindgen]
+pub struct StackOutput {
+    y: Vec<f32>,
+    h_n: Vec<f32>,
+    c_n: Option<Vec<f32>>,
+}
+
+#[wasm_bindgen]
+impl StackOutput {
+    /// `[steps, batch, output]`.
+    #[wasm_bindgen(getter)]
+    pub fn y(&self) -> Vec<f32> {
+        self.y.clone()
+    }
+
+    /// `[layers · directions, batch, hidden]`.
+    #[wasm_bindgen(getter, js_name = hN)]
+    pub fn h_n(&self) -> Vec<f32> {
+        self.h_n.clone()
+    }
+
+    /// The LSTM cell state, like `hN`; undefined for other cells.
+    #[wasm_bindgen(getter, js_name = cN)]
+    pub fn c_n(&self) -> Option<Vec<f32>> {
+        self.c_n.clone()
+    }
+}
+
 fn named(err: core::Error, operand: &str) -> JsValue {
     match err {
         core::Error::Shape { expected, got, .. } => to_js(core::Error::shape(format!("matmul operand {operand}"), expected, got)),

@@ -11,6 +11,7 @@
 //! frozen and its output is zero, so the final state is the state at its own last step.
 
 mod cells;
+mod spec;
 mod stack;
 
 pub use stack::{Merge, RecurrentStack, StackConfig, StackGradients, StackTrace};
@@ -18,6 +19,7 @@ pub use stack::{Merge, RecurrentStack, StackConfig, StackGradients, StackTrace};
 use crate::activation::Activation;
 use crate::gemm::{gemm, Accumulate, MatMut, MatRef};
 use crate::real::Real;
+use crate::error::{elements, zeros};
 use crate::{Error, Result};
 use std::fmt;
 
@@ -183,7 +185,8 @@ impl<T: Real> RecurrentLayer<T> {
         let bh = batch * hidden;
 
         // 1. The input projection of every step at once: ZX = X·W_ihᵀ + b_ih.
-        let mut zx = vec![T::zero(); steps * batch * gh];
+        let name = self.to_string();
+        let mut zx = zeros(&name, elements(&name, &[steps, batch, gh])?)?;
         gemm(
             MatRef::new(seq.x, steps * batch, self.input)?,
             MatRef::new(&self.weight_ih, gh, self.input)?.t(),
@@ -193,17 +196,18 @@ impl<T: Real> RecurrentLayer<T> {
         add_rows(&mut zx, &self.bias_ih);
 
         let lstm = self.cell.has_cell_state();
-        let mut h = vec![T::zero(); (steps + 1) * bh];
-        let mut c = if lstm { vec![T::zero(); (steps + 1) * bh] } else { Vec::new() };
+        let states = elements(&name, &[steps + 1, bh])?;
+        let mut h = zeros(&name, states)?;
+        let mut c = if lstm { zeros(&name, states)? } else { Vec::new() };
         if let Some(h0) = seq.h0 {
             h[..bh].copy_from_slice(h0);
         }
         if let (Some(c0), true) = (seq.c0, lstm) {
             c[..bh].copy_from_slice(c0);
         }
-        let mut gates = vec![T::zero(); steps * batch * gh];
-        let mut gru = if matches!(self.cell, Cell::Gru { .. }) { vec![T::zero(); steps * bh] } else { Vec::new() };
-        let mut y = vec![T::zero(); steps * bh];
+        let mut gates = zeros(&name, zx.len())?;
+        let mut gru = if matches!(self.cell, Cell::Gru { .. }) { zeros(&name, states - bh)? } else { Vec::new() };
+        let mut y = zeros(&name, states - bh)?;
         let mut zh = vec![T::zero(); batch * gh];
 
         for t in 0..steps {
@@ -274,10 +278,11 @@ impl<T: Real> RecurrentLayer<T> {
         }
         let reset_before = self.cell == (Cell::Gru { reset_after: false });
 
-        let mut dzx = vec![T::zero(); steps * batch * gh];
+        let name = self.to_string();
+        let mut dzx = zeros(&name, trace.gates.len())?;
         // The reset-after GRU's recurrent pre-activation gradient differs from the input one
         // (the reset scales only the recurrent n part); every other cell shares dZX.
-        let mut dzh_gru = if self.cell == Cell::GRU { vec![T::zero(); steps * batch * gh] } else { Vec::new() };
+        let mut dzh_gru = if self.cell == Cell::GRU { zeros(&name, trace.gates.len())? } else { Vec::new() };
         let mut dh = grads.dh_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec);
         let mut dc = if lstm { grads.dc_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec) } else { Vec::new() };
         let mut dh_prev = vec![T::zero(); bh];
@@ -371,7 +376,9 @@ impl<T: Real> RecurrentLayer<T> {
 
     fn check_input(&self, seq: &Sequences<'_, T>) -> Result<Vec<usize>> {
         let (steps, batch) = (seq.steps, seq.batch);
-        self.check_len("x", Some(seq.x), steps * batch * self.input, format!("[T={steps}, B={batch}, I={}]", self.input))?;
+        let name = format!("{self}: x");
+        self.check_len("x", Some(seq.x), elements(&name, &[steps, batch, self.input])?, format!("[T={steps}, B={batch}, I={}]", self.input))?;
+        elements(&name, &[steps + 1, batch, self.cell.gates() * self.hidden])?;
         self.check_len("h0", seq.h0, batch * self.hidden, format!("[B={batch}, H={}]", self.hidden))?;
         if seq.c0.is_some() && !self.cell.has_cell_state() {
             return Err(Error::config(self.to_string(), "c0 is given but only an LSTM has a cell state"));

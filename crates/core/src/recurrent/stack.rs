@@ -7,7 +7,9 @@
 
 use super::{Cell, Gradients, Output, OutputGradients, RecurrentLayer, Sequences, Trace};
 use crate::real::Real;
+use crate::error::elements;
 use crate::{Error, Result};
+use std::fmt;
 
 /// How the two directions of a bidirectional layer are combined (Keras' `merge_mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +106,30 @@ impl<T: Real> RecurrentStack<T> {
             .collect()
     }
 
+    /// The parameter called `name` (as in `parameters`).
+    pub fn parameter(&self, name: &str) -> Result<&[T]> {
+        self.parameters().into_iter().find(|(n, _)| n == name).map(|(_, v)| v).ok_or_else(|| self.unknown_parameter(name))
+    }
+
+    /// Replaces the parameter called `name`, checking its length.
+    pub fn set_parameter(&mut self, name: &str, values: &[T]) -> Result<()> {
+        let index = self.parameters().iter().position(|(n, _)| n == name).ok_or_else(|| self.unknown_parameter(name))?;
+        // Every layer has the same cell, so the same number of parameters, listed layer by layer.
+        let per_layer = self.layers[0].parameters_mut().len();
+        let me = self.to_string();
+        let target = &mut self.layers[index / per_layer].parameters_mut()[index % per_layer];
+        if target.len() != values.len() {
+            return Err(Error::shape(format!("{me}: parameter {name}"), format!("{} values", target.len()), format!("{} values", values.len())));
+        }
+        target.copy_from_slice(values);
+        Ok(())
+    }
+
+    fn unknown_parameter(&self, name: &str) -> Error {
+        let known: Vec<String> = self.parameters().into_iter().map(|(n, _)| n).collect();
+        Error::config(self.to_string(), format!("no parameter named `{name}` (it has {})", known.join(", ")))
+    }
+
     /// Scaled dropout masks for training (`0` or `1/(1−p)` per element), one per layer but the
     /// last, drawn from `uniform` (values in [0, 1)).
     pub fn dropout_masks(&self, steps: usize, batch: usize, mut uniform: impl FnMut() -> f64) -> Vec<Vec<T>> {
@@ -119,18 +145,19 @@ impl<T: Real> RecurrentStack<T> {
     pub fn forward(&self, seq: StackInput<'_, T>, masks: Option<&[Vec<T>]>) -> Result<(Output<T>, StackTrace<T>)> {
         let c = self.config;
         let (steps, batch, d) = (seq.steps, seq.batch, c.directions());
-        let (bh, out_len) = (batch * c.hidden, steps * batch * c.output_size());
-        let states = c.layers * d * bh;
-        check_len("recurrent stack: x", seq.x.len(), steps * batch * c.input, format!("[T={steps}, B={batch}, I={}]", c.input))?;
+        let me = self.to_string();
+        check_len(&format!("{me}: x"), seq.x.len(), elements(&me, &[steps, batch, c.input])?, format!("[T={steps}, B={batch}, I={}]", c.input))?;
+        let (bh, out_len) = (batch * c.hidden, elements(&me, &[steps, batch, c.output_size()])?);
+        let states = elements(&me, &[c.layers, d, bh])?;
         for (name, state) in [("h0", seq.h0), ("c0", seq.c0)] {
             if let Some(s) = state {
-                check_len(&format!("recurrent stack: {name}"), s.len(), states, format!("[layers·directions={}, B={batch}, H={}]", c.layers * d, c.hidden))?;
+                check_len(&format!("{me}: {name}"), s.len(), states, format!("[layers·directions={}, B={batch}, H={}]", c.layers * d, c.hidden))?;
             }
         }
         if let Some(masks) = masks {
             if masks.len() != c.layers - 1 || masks.iter().any(|m| m.len() != out_len) {
                 let sizes: Vec<usize> = masks.iter().map(Vec::len).collect();
-                return Err(Error::shape("recurrent stack: dropout masks", format!("{} masks of {out_len} values", c.layers - 1), format!("masks of {sizes:?} values")));
+                return Err(Error::shape(format!("{me}: dropout masks"), format!("{} masks of {out_len} values", c.layers - 1), format!("masks of {sizes:?} values")));
             }
         }
         let masks = masks.unwrap_or(&[]);
@@ -171,12 +198,13 @@ impl<T: Real> RecurrentStack<T> {
         let (steps, batch, d) = (trace.steps, trace.batch, c.directions());
         let bh = batch * c.hidden;
         let out_len = steps * batch * c.output_size();
+        let me = self.to_string();
         if let Some(dy) = grads.dy {
-            check_len("recurrent stack: dy", dy.len(), out_len, format!("[T={steps}, B={batch}, {}]", c.output_size()))?;
+            check_len(&format!("{me}: dy"), dy.len(), out_len, format!("[T={steps}, B={batch}, {}]", c.output_size()))?;
         }
         for (name, state) in [("dh_n", grads.dh_n), ("dc_n", grads.dc_n)] {
             if let Some(s) = state {
-                check_len(&format!("recurrent stack: {name}"), s.len(), c.layers * d * bh, format!("[layers·directions={}, B={batch}, H={}]", c.layers * d, c.hidden))?;
+                check_len(&format!("{me}: {name}"), s.len(), c.layers * d * bh, format!("[layers·directions={}, B={batch}, H={}]", c.layers * d, c.hidden))?;
             }
         }
         let lengths = trace.lengths.as_deref();
@@ -213,6 +241,19 @@ impl<T: Real> RecurrentStack<T> {
         let dh0 = layers.iter().flat_map(|g| g.dh0.iter().copied()).collect();
         let dc0 = c.cell.has_cell_state().then(|| layers.iter().flat_map(|g| g.dc0.iter().flatten().copied()).collect());
         Ok(StackGradients { dx: dy, dh0, dc0, layers })
+    }
+}
+
+impl<T> fmt::Display for RecurrentStack<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.config;
+        let cell = match c.cell {
+            Cell::Elman(_) => "Elman",
+            Cell::Lstm { .. } => "LSTM",
+            Cell::Gru { .. } => "GRU",
+        };
+        let direction = if c.bidirectional { "bidirectional " } else { "" };
+        write!(f, "{direction}{cell} (input {}, hidden {}, {} layer{})", c.input, c.hidden, c.layers, if c.layers == 1 { "" } else { "s" })
     }
 }
 
