@@ -7,11 +7,14 @@
 pub mod activation;
 pub mod error;
 pub mod gemm;
+pub mod layers;
+pub mod loss;
 pub mod real;
 pub mod recurrent;
 
 pub use error::{Error, Result};
 pub use gemm::{gemm, Accumulate, MatMut, MatRef};
 pub use real::Real;
+pub use loss::{Loss, Target};
 pub use activation::Activation;
 pub use recurrent::{Cell, RecurrentLayer};
