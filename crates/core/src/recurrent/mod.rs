@@ -11,8 +11,11 @@
 //! frozen and its output is zero, so the final state is the state at its own last step.
 
 mod cells;
+mod jordan;
 mod spec;
 mod stack;
+
+pub use jordan::{JordanGradients, JordanLayer, JordanTrace};
 
 pub use stack::{Merge, RecurrentStack, StackConfig, StackGradients, StackTrace};
 
@@ -426,7 +429,7 @@ fn add_rows<T: Real>(matrix: &mut [T], bias: &[T]) {
     }
 }
 
-fn column_sums<T: Real>(matrix: &[T], cols: usize) -> Vec<T> {
+pub(crate) fn column_sums<T: Real>(matrix: &[T], cols: usize) -> Vec<T> {
     let mut sums = vec![T::zero(); cols];
     for row in matrix.chunks_exact(cols) {
         sums.iter_mut().zip(row).for_each(|(s, &x)| *s = *s + x);
