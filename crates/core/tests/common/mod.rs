@@ -36,3 +36,19 @@ pub fn numeric_derivative(mut f: impl FnMut(f64) -> f64) -> f64 {
 pub fn relative_error(analytic: f64, numeric: f64) -> f64 {
     (analytic - numeric).abs() / analytic.abs().max(numeric.abs()).max(1e-4)
 }
+
+/// Asserts that `analytic` is the gradient of `loss` at `point`, element by element.
+pub fn assert_gradient(what: &str, analytic: &[f64], point: &[f64], mut loss: impl FnMut(&[f64]) -> f64) {
+    assert_eq!(analytic.len(), point.len(), "{what}: gradient length");
+    let mut moved = point.to_vec();
+    for i in 0..point.len() {
+        let numeric = numeric_derivative(|d| {
+            moved[i] = point[i] + d;
+            let value = loss(&moved);
+            moved[i] = point[i];
+            value
+        });
+        let err = relative_error(analytic[i], numeric);
+        assert!(err < 1e-6, "{what}[{i}]: analytic {} vs numeric {numeric} (relative error {err:e})", analytic[i]);
+    }
+}
