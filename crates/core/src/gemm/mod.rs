@@ -43,6 +43,16 @@ pub fn gemm<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode:
     Ok(())
 }
 
+/// The sum of each column of a row-major matrix with `cols` columns: the bias gradient of a
+/// layer whose pre-activation gradients are the rows.
+pub(crate) fn column_sums<T: Real>(matrix: &[T], cols: usize) -> Vec<T> {
+    let mut sums = vec![T::zero(); cols];
+    for row in matrix.chunks_exact(cols) {
+        sums.iter_mut().zip(row).for_each(|(s, &x)| *s = *s + x);
+    }
+    sums
+}
+
 /// C as a raw row-major pointer, so disjoint column ranges can be written from several threads.
 #[derive(Clone, Copy)]
 struct Out<T> {

@@ -7,7 +7,7 @@
 //! padding on the right, as TensorFlow does), `causal` (K − 1 zeros on the left).
 
 use crate::error::{elements, zeros};
-use crate::gemm::{gemm, Accumulate, MatMut, MatRef};
+use crate::gemm::{column_sums, gemm, Accumulate, MatMut, MatRef};
 use crate::real::Real;
 use crate::{Error, Result};
 
@@ -125,11 +125,7 @@ impl<T: Real> Conv1d<T> {
                 }
             }
         }
-        let mut bias = vec![T::zero(); self.output];
-        for row in dy.chunks_exact(self.output) {
-            bias.iter_mut().zip(row).for_each(|(s, &g)| *s = *s + g);
-        }
-        Ok(Conv1dGradients { dx, weight, bias })
+        Ok(Conv1dGradients { dx, weight, bias: column_sums(dy, self.output) })
     }
 }
 

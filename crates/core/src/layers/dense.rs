@@ -3,7 +3,7 @@
 
 use crate::activation::Activation;
 use crate::error::{elements, zeros};
-use crate::gemm::{gemm, Accumulate, MatMut, MatRef};
+use crate::gemm::{column_sums, gemm, Accumulate, MatMut, MatRef};
 use crate::real::Real;
 use crate::{Error, Result};
 
@@ -70,11 +70,7 @@ impl<T: Real> Dense<T> {
         gemm(MatRef::new(&dz, rows, self.output)?.t(), MatRef::new(&trace.x, rows, self.input)?, MatMut::new(&mut weight, self.output, self.input)?, Accumulate::Overwrite)?;
         let mut dx = zeros(&self.to_string(), trace.x.len())?;
         gemm(MatRef::new(&dz, rows, self.output)?, MatRef::new(&self.weight, self.output, self.input)?, MatMut::new(&mut dx, rows, self.input)?, Accumulate::Overwrite)?;
-        let mut bias = vec![T::zero(); self.output];
-        for row in dz.chunks_exact(self.output) {
-            bias.iter_mut().zip(row).for_each(|(b, &g)| *b = *b + g);
-        }
-        Ok(DenseGradients { dx, weight, bias })
+        Ok(DenseGradients { dx, weight, bias: column_sums(&dz, self.output) })
     }
 }
 

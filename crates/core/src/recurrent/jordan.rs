@@ -5,10 +5,9 @@
 //! recurrent one and the output one); everything else follows `RecurrentLayer`: time-major,
 //! initial state `y0`, ragged lengths freeze the state and zero the output.
 
-use super::column_sums;
 use crate::activation::Activation;
 use crate::error::{elements, zeros};
-use crate::gemm::{gemm, Accumulate, MatMut, MatRef};
+use crate::gemm::{column_sums, gemm, Accumulate, MatMut, MatRef};
 use crate::real::Real;
 use crate::{Error, Result};
 

@@ -20,7 +20,7 @@ pub use jordan::{JordanGradients, JordanLayer, JordanTrace};
 pub use stack::{Merge, RecurrentStack, StackConfig, StackGradients, StackTrace};
 
 use crate::activation::Activation;
-use crate::gemm::{gemm, Accumulate, MatMut, MatRef};
+use crate::gemm::{column_sums, gemm, Accumulate, MatMut, MatRef};
 use crate::real::Real;
 use crate::error::{elements, zeros};
 use crate::{Error, Result};
@@ -429,10 +429,3 @@ fn add_rows<T: Real>(matrix: &mut [T], bias: &[T]) {
     }
 }
 
-pub(crate) fn column_sums<T: Real>(matrix: &[T], cols: usize) -> Vec<T> {
-    let mut sums = vec![T::zero(); cols];
-    for row in matrix.chunks_exact(cols) {
-        sums.iter_mut().zip(row).for_each(|(s, &x)| *s = *s + x);
-    }
-    sums
-}
