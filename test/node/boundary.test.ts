@@ -55,6 +55,20 @@ describe('RecurrentStack across the wasm boundary', () => {
     expect(out.cN).toBeUndefined();
   });
 
+  it('carries state between stateful calls until reset', () => {
+    const stack = new RecurrentStack('{"cell": "gru", "input": 2, "hidden": 3}');
+    stack.setParameter('weight_ih_l0', new Float32Array(18).map((_, i) => Math.sin(i)));
+    stack.setParameter('weight_hh_l0', new Float32Array(27).map((_, i) => Math.cos(i) / 2));
+    const x = new Float32Array(4 * 2).map((_, i) => i / 8 - 0.5);
+    const whole = Array.from(stack.forward(x, 4, 1).y);
+    const first = Array.from(stack.forwardStateful(x.subarray(0, 4), 2, 1).y);
+    const second = Array.from(stack.forwardStateful(x.subarray(4), 2, 1).y);
+    expect([...first, ...second]).toEqual(whole);
+    stack.resetStates();
+    expect(Array.from(stack.forwardStateful(x.subarray(0, 4), 2, 1).y)).toEqual(first);
+    expect(thrown(() => stack.forwardStateful(new Float32Array(4), 1, 2))).toMatchObject({ name: 'ShapeError', message: expect.stringContaining('reset the states') });
+  });
+
   it('answers bad configs, shapes and names with named errors', () => {
     expect(thrown(() => new RecurrentStack('{"cell": "lstm", "input": 3, "hiden": 4}'))).toMatchObject({ name: 'ConfigError', message: expect.stringContaining('unknown field `hiden`') });
     expect(thrown(() => new RecurrentStack('{"cell": "gru", "input": 3, "hidden": 4, "dropout": 1}'))).toMatchObject({ name: 'ConfigError' });

@@ -186,3 +186,27 @@ fn parameters_are_set_and_read_by_name() {
     let err = stack.parameter("weight_ih_l2").unwrap_err();
     assert!(err.to_string().contains("no parameter named `weight_ih_l2`"), "{err}");
 }
+
+#[test]
+fn stateful_calls_continue_where_the_last_one_ended() {
+    let mut rng = Rng(40);
+    for cell in [Cell::LSTM, Cell::GRU] {
+        let mut stack = RecurrentStack::<f64>::new(StackConfig { layers: 2, ..config(cell) }).unwrap();
+        randomize(&mut stack, &mut rng);
+        let (steps, batch) = (6, 2);
+        let x = rng.vec(steps * batch * 3);
+        let whole = stack.forward(Sequences { x: &x, steps, batch, lengths: None, h0: None, c0: None }, None).unwrap().0;
+        // The same sequences in three calls of two steps.
+        let mut pieces = Vec::new();
+        for chunk in x.chunks(2 * batch * 3) {
+            pieces.extend(stack.forward_stateful(Sequences { x: chunk, steps: 2, batch, lengths: None, h0: None, c0: None }, None).unwrap().0.y);
+        }
+        assert!(pieces.iter().zip(&whole.y).all(|(a, b)| (a - b).abs() < 1e-12), "{cell:?}");
+        // A different batch size needs a reset first; after it, the stack starts from zeros again.
+        let err = stack.forward_stateful(Sequences { x: &x[..3], steps: 1, batch: 1, lengths: None, h0: None, c0: None }, None).unwrap_err();
+        assert!(err.to_string().contains("reset the states"), "{err}");
+        stack.reset_states();
+        let first = stack.forward_stateful(Sequences { x: &x[..2 * batch * 3], steps: 2, batch, lengths: None, h0: None, c0: None }, None).unwrap().0.y;
+        assert_eq!(first, pieces[..first.len()]);
+    }
+}

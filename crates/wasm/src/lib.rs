@@ -59,11 +59,28 @@ impl RecurrentStackHandle {
 
     /// Runs `x [steps, batch, input]`; `lengths`, `h0` and `c0` may be left undefined.
     pub fn forward(&self, x: &[f32], steps: usize, batch: usize, lengths: Option<Vec<u32>>, h0: Option<Vec<f32>>, c0: Option<Vec<f32>>) -> Result<StackOutput, JsValue> {
-        let lengths: Option<Vec<usize>> = lengths.map(|l| l.into_iter().map(|v| v as usize).collect());
+        let lengths = widen(lengths);
         let seq = core::recurrent::Sequences { x, steps, batch, lengths: lengths.as_deref(), h0: h0.as_deref(), c0: c0.as_deref() };
-        let (out, _) = self.stack.forward(seq, None).map_err(to_js)?;
-        Ok(StackOutput { y: out.y, h_n: out.h_n, c_n: out.c_n })
+        self.stack.forward(seq, None).map(|(out, _)| StackOutput::from(out)).map_err(to_js)
     }
+
+    /// Like `forward`, starting from the states the previous stateful call ended in.
+    #[wasm_bindgen(js_name = forwardStateful)]
+    pub fn forward_stateful(&mut self, x: &[f32], steps: usize, batch: usize, lengths: Option<Vec<u32>>) -> Result<StackOutput, JsValue> {
+        let lengths = widen(lengths);
+        let seq = core::recurrent::Sequences { x, steps, batch, lengths: lengths.as_deref(), h0: None, c0: None };
+        self.stack.forward_stateful(seq, None).map(|(out, _)| StackOutput::from(out)).map_err(to_js)
+    }
+
+    /// The next stateful call starts from zeros.
+    #[wasm_bindgen(js_name = resetStates)]
+    pub fn reset_states(&mut self) {
+        self.stack.reset_states();
+    }
+}
+
+fn widen(lengths: Option<Vec<u32>>) -> Option<Vec<usize>> {
+    lengths.map(|l| l.into_iter().map(|v| v as usize).collect())
 }
 
 /// What `RecurrentStack.forward` returns; each getter copies one array out.
@@ -72,6 +89,12 @@ pub struct StackOutput {
     y: Vec<f32>,
     h_n: Vec<f32>,
     c_n: Option<Vec<f32>>,
+}
+
+impl From<core::recurrent::Output<f32>> for StackOutput {
+    fn from(out: core::recurrent::Output<f32>) -> Self {
+        StackOutput { y: out.y, h_n: out.h_n, c_n: out.c_n }
+    }
 }
 
 #[wasm_bindgen]

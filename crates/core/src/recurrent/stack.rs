@@ -50,6 +50,8 @@ pub struct RecurrentStack<T> {
     pub config: StackConfig,
     /// Layer `l`, direction `d` at index `l · directions + d`.
     pub layers: Vec<RecurrentLayer<T>>,
+    /// The states the last stateful call ended in: batch size, h, c.
+    carried: Option<(usize, Vec<T>, Option<Vec<T>>)>,
 }
 
 /// Input of a stack; states are `[layers · directions, batch, hidden]`.
@@ -90,7 +92,7 @@ impl<T: Real> RecurrentStack<T> {
                 layers.push(RecurrentLayer::new(config.cell, input, config.hidden)?);
             }
         }
-        Ok(RecurrentStack { config, layers })
+        Ok(RecurrentStack { config, layers, carried: None })
     }
 
     /// Every parameter under its PyTorch name (`weight_ih_l0`, `weight_hh_l1_reverse`, …).
@@ -139,6 +141,29 @@ impl<T: Real> RecurrentStack<T> {
         (1..self.config.layers)
             .map(|_| (0..len).map(|_| if uniform() < p { T::zero() } else { keep }).collect())
             .collect()
+    }
+
+    /// Stateful mode (Keras `stateful=True`): starts from the states the previous stateful call
+    /// ended in (zeros at first and after `reset_states`), and keeps the new ones. Initial
+    /// states given in `seq` take precedence. No gradient flows between calls.
+    pub fn forward_stateful(&mut self, seq: StackInput<'_, T>, masks: Option<&[Vec<T>]>) -> Result<(Output<T>, StackTrace<T>)> {
+        let carried = match &self.carried {
+            Some((batch, _, _)) if *batch != seq.batch => {
+                return Err(Error::shape(format!("{self}: stateful batch"), format!("batch {batch}, as in the previous call (reset the states to change it)"), format!("batch {}", seq.batch)));
+            }
+            Some((_, h, c)) => Some((h.clone(), c.clone())),
+            None => None,
+        };
+        let (h, c) = carried.map_or((None, None), |(h, c)| (Some(h), c));
+        let seq = StackInput { h0: seq.h0.or(h.as_deref()), c0: seq.c0.or(c.as_deref()), ..seq };
+        let (output, trace) = self.forward(seq, masks)?;
+        self.carried = Some((seq.batch, output.h_n.clone(), output.c_n.clone()));
+        Ok((output, trace))
+    }
+
+    /// Forgets the carried states: the next stateful call starts from zeros.
+    pub fn reset_states(&mut self) {
+        self.carried = None;
     }
 
     /// Runs the stack; `masks` (from `dropout_masks`) apply dropout, `None` is inference.
