@@ -4,7 +4,7 @@
 mod common;
 
 use common::{numeric_derivative, relative_error, Rng};
-use seqwasm_core::recurrent::{Cell, OutputGradients, RecurrentLayer, Sequences};
+use seqwasm_core::recurrent::{Cell, DropoutMasks, OutputGradients, RecurrentLayer, Sequences};
 use seqwasm_core::{Activation, Error};
 
 const CELLS: [Cell; 7] = [
@@ -33,6 +33,9 @@ struct Case {
     lengths: Option<Vec<usize>>,
     h0: Option<Vec<f64>>,
     c0: Option<Vec<f64>>,
+    /// Scaled variational dropout masks, `[batch, input]` and `[batch, hidden]`.
+    input_mask: Option<Vec<f64>>,
+    recurrent_mask: Option<Vec<f64>>,
 }
 
 impl Case {
@@ -46,7 +49,21 @@ impl Case {
             lengths,
             h0: initial.then(|| rng.vec(state)),
             c0: (initial && layer.cell.has_cell_state()).then(|| rng.vec(state)),
+            input_mask: None,
+            recurrent_mask: None,
         }
+    }
+
+    /// Adds dropout masks with rate 1/2: each value 0 or 2.
+    fn with_dropout(mut self, layer: &RecurrentLayer<f64>, rng: &mut Rng) -> Self {
+        let mut mask = |n: usize| (0..n).map(|_| if rng.next() < 0.0 { 0.0 } else { 2.0 }).collect::<Vec<f64>>();
+        self.input_mask = Some(mask(self.batch * layer.input));
+        self.recurrent_mask = Some(mask(self.batch * layer.hidden));
+        self
+    }
+
+    fn masks(&self) -> DropoutMasks<'_, f64> {
+        DropoutMasks { input: self.input_mask.as_deref(), recurrent: self.recurrent_mask.as_deref() }
     }
 
     fn sequences(&self) -> Sequences<'_, f64> {
@@ -69,9 +86,14 @@ fn naive(layer: &RecurrentLayer<f64>, case: &Case) -> (Vec<f64>, Vec<f64>, Vec<f
         let mut h = case.h0.as_ref().map_or(vec![0.0; nh], |h0| h0[b * nh..(b + 1) * nh].to_vec());
         let mut c = case.c0.as_ref().map_or(vec![0.0; nh], |c0| c0[b * nh..(b + 1) * nh].to_vec());
         let length = case.lengths.as_ref().map_or(case.steps, |l| l[b]);
+        let in_mask = case.input_mask.as_ref().map_or(vec![1.0; ni], |m| m[b * ni..(b + 1) * ni].to_vec());
+        let rec_mask = case.recurrent_mask.as_ref().map_or(vec![1.0; nh], |m| m[b * nh..(b + 1) * nh].to_vec());
         for t in 0..length {
-            let x = &case.x[(t * case.batch + b) * ni..(t * case.batch + b + 1) * ni];
-            let gate = |g: usize, j: usize| affine(&layer.weight_ih, &layer.bias_ih, x, g, j) + affine(&layer.weight_hh, &layer.bias_hh, &h, g, j);
+            // Dropout: x and the state the recurrent products read are masked.
+            let x: Vec<f64> = (0..ni).map(|k| case.x[(t * case.batch + b) * ni + k] * in_mask[k]).collect();
+            let x = &x[..];
+            let h_used: Vec<f64> = (0..nh).map(|k| h[k] * rec_mask[k]).collect();
+            let gate = |g: usize, j: usize| affine(&layer.weight_ih, &layer.bias_ih, x, g, j) + affine(&layer.weight_hh, &layer.bias_hh, &h_used, g, j);
             let (next_h, next_c): (Vec<f64>, Vec<f64>) = match layer.cell {
                 Cell::Elman(act) => ((0..nh).map(|j| if act == Activation::Tanh { gate(0, j).tanh() } else { gate(0, j).max(0.0) }).collect(), c.clone()),
                 Cell::Lstm { forget_gate, peepholes } => {
@@ -90,10 +112,10 @@ fn naive(layer: &RecurrentLayer<f64>, case: &Case) -> (Vec<f64>, Vec<f64>, Vec<f
                         let r = sigmoid(gate(0, j));
                         let z = sigmoid(gate(1, j));
                         let recurrent_n = if reset_after {
-                            r * affine(&layer.weight_hh, &layer.bias_hh, &h, 2, j)
+                            r * affine(&layer.weight_hh, &layer.bias_hh, &h_used, 2, j)
                         } else {
                             // Keras reset_after=False: W_hn·(r⊙h) + b_hn, r of every unit.
-                            let reset_h: Vec<f64> = (0..nh).map(|k| sigmoid(gate(0, k)) * h[k]).collect();
+                            let reset_h: Vec<f64> = (0..nh).map(|k| sigmoid(gate(0, k)) * h_used[k]).collect();
                             affine(&layer.weight_hh, &layer.bias_hh, &reset_h, 2, j)
                         };
                         let n = (affine(&layer.weight_ih, &layer.bias_ih, x, 2, j) + recurrent_n).tanh();
@@ -122,9 +144,12 @@ fn forward_equals_the_published_equations() {
     let mut rng = Rng(11);
     for cell in CELLS {
         let layer = random_layer(cell, 3, 5, &mut rng);
-        for (lengths, initial) in [(None, false), (Some(vec![6, 2, 4]), true), (Some(vec![0, 6]), true)] {
-            let case = Case::new(&layer, 6, lengths, initial, &mut rng);
-            let (out, _) = layer.forward(case.sequences()).unwrap();
+        for (lengths, initial, dropout) in [(None, false, false), (Some(vec![6, 2, 4]), true, false), (Some(vec![0, 6]), true, false), (Some(vec![6, 3, 5]), true, true)] {
+            let mut case = Case::new(&layer, 6, lengths, initial, &mut rng);
+            if dropout {
+                case = case.with_dropout(&layer, &mut rng);
+            }
+            let (out, _) = layer.forward_with_dropout(case.sequences(), case.masks()).unwrap();
             let (y, h_n, c_n) = naive(&layer, &case);
             assert_all_close(&out.y, &y, 1e-12, &format!("{layer} y"));
             assert_all_close(&out.h_n, &h_n, 1e-12, &format!("{layer} h_n"));
@@ -146,7 +171,7 @@ struct Probe {
 
 impl Probe {
     fn loss(&self, layer: &RecurrentLayer<f64>, case: &Case) -> f64 {
-        let (out, _) = layer.forward(case.sequences()).unwrap();
+        let (out, _) = layer.forward_with_dropout(case.sequences(), case.masks()).unwrap();
         let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
         dot(&out.y, &self.wy) + dot(&out.h_n, &self.wh) + out.c_n.as_deref().map_or(0.0, |c| dot(c, &self.wc))
     }
@@ -165,13 +190,16 @@ fn check(what: &str, analytic: &[f64], len: usize, mut loss_at: impl FnMut(usize
     worst
 }
 
-fn gradient_check(cell: Cell, lengths: Option<Vec<usize>>, initial: bool, seed: u64) {
+fn gradient_check(cell: Cell, lengths: Option<Vec<usize>>, initial: bool, dropout: bool, seed: u64) {
     let mut rng = Rng(seed);
     let mut layer = random_layer(cell, 3, 4, &mut rng);
     let mut case = Case::new(&layer, 5, lengths, initial, &mut rng);
+    if dropout {
+        case = case.with_dropout(&layer, &mut rng);
+    }
     let (bh, steps) = (case.batch * layer.hidden, case.steps);
     let probe = Probe { wy: rng.vec(steps * bh), wh: rng.vec(bh), wc: rng.vec(bh) };
-    let (_, trace) = layer.forward(case.sequences()).unwrap();
+    let (_, trace) = layer.forward_with_dropout(case.sequences(), case.masks()).unwrap();
     let grads = layer
         .backward(&trace, OutputGradients { dy: Some(&probe.wy), dh_n: Some(&probe.wh), dc_n: cell.has_cell_state().then_some(&probe.wc[..]) })
         .unwrap();
@@ -214,15 +242,22 @@ fn gradient_check(cell: Cell, lengths: Option<Vec<usize>>, initial: bool, seed: 
 #[test]
 fn gradients_equal_finite_differences_for_every_cell() {
     for (n, cell) in CELLS.into_iter().enumerate() {
-        gradient_check(cell, None, false, 100 + n as u64);
-        gradient_check(cell, None, true, 200 + n as u64);
+        gradient_check(cell, None, false, false, 100 + n as u64);
+        gradient_check(cell, None, true, false, 200 + n as u64);
     }
 }
 
 #[test]
 fn gradients_equal_finite_differences_with_ragged_lengths() {
     for (n, cell) in CELLS.into_iter().enumerate() {
-        gradient_check(cell, Some(vec![5, 2, 0, 4]), true, 300 + n as u64);
+        gradient_check(cell, Some(vec![5, 2, 0, 4]), true, false, 300 + n as u64);
+    }
+}
+
+#[test]
+fn gradients_equal_finite_differences_with_input_and_recurrent_dropout() {
+    for (n, cell) in CELLS.into_iter().enumerate() {
+        gradient_check(cell, Some(vec![5, 3, 4]), true, true, 400 + n as u64);
     }
 }
 

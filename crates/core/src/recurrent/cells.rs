@@ -113,13 +113,13 @@ pub(crate) fn gru_before_output_backward<T: Real>(gates: &[T], h_prev: &[T], dh:
     }
 }
 
-/// Backward of the first half, given `d_reset_h = dL/d(r⊙h_prev)`: the r pre-activation
-/// gradient, and the reset path's part of dL/dh_prev (added).
-pub(crate) fn gru_before_gates_backward<T: Real>(gates: &[T], h_prev: &[T], d_reset_h: &[T], dz: &mut [T], dh_prev: &mut [T]) {
-    for j in 0..h_prev.len() {
+/// Backward of the first half, given `d_reset_h = dL/d(r⊙h)` where `h` is the state the
+/// products read: the r pre-activation gradient, and the reset path's part of dL/dh (added).
+pub(crate) fn gru_before_gates_backward<T: Real>(gates: &[T], h: &[T], d_reset_h: &[T], dz: &mut [T], dh: &mut [T]) {
+    for j in 0..h.len() {
         let r = gates[j];
-        dz[j] = d_reset_h[j] * h_prev[j] * r * (T::one() - r);
-        dh_prev[j] = dh_prev[j] + d_reset_h[j] * r;
+        dz[j] = d_reset_h[j] * h[j] * r * (T::one() - r);
+        dh[j] = dh[j] + d_reset_h[j] * r;
     }
 }
 

@@ -114,6 +114,18 @@ pub struct Trace<T> {
     /// GRU, reset after: the recurrent n part `W_hn·h + b_hn`; reset before: `r⊙h_prev`.
     /// `[steps, batch, hidden]`.
     gru: Vec<T>,
+    input_mask: Option<Vec<T>>,
+    recurrent_mask: Option<Vec<T>>,
+}
+
+/// Variational dropout masks for training (Gal and Ghahramani; Keras `dropout` and
+/// `recurrent_dropout`): one mask per sequence, the same at every step, already scaled
+/// (`0` or `1/(1−p)`). `input` is `[batch, input]` and multiplies x; `recurrent` is
+/// `[batch, hidden]` and multiplies the state where the recurrent products read it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DropoutMasks<'a, T> {
+    pub input: Option<&'a [T]>,
+    pub recurrent: Option<&'a [T]>,
 }
 
 /// Gradients of the loss with respect to the layer's outputs; `None` means zero.
@@ -182,16 +194,25 @@ impl<T: Real> RecurrentLayer<T> {
     }
 
     pub fn forward(&self, seq: Sequences<'_, T>) -> Result<(Output<T>, Trace<T>)> {
+        self.forward_with_dropout(seq, DropoutMasks::default())
+    }
+
+    /// `forward` with variational dropout masks (training).
+    pub fn forward_with_dropout(&self, seq: Sequences<'_, T>, masks: DropoutMasks<'_, T>) -> Result<(Output<T>, Trace<T>)> {
         let (steps, batch, hidden) = (seq.steps, seq.batch, self.hidden);
         let gh = self.cell.gates() * hidden;
         let lengths = self.check_input(&seq)?;
         let bh = batch * hidden;
+        self.check_len("input dropout mask", masks.input, batch * self.input, format!("[B={batch}, I={}]", self.input))?;
+        self.check_len("recurrent dropout mask", masks.recurrent, bh, format!("[B={batch}, H={hidden}]"))?;
+        let x = mask_rows(seq.x, masks.input, self.input, batch);
+        let mut h_masked = if masks.recurrent.is_some() { vec![T::zero(); bh] } else { Vec::new() };
 
         // 1. The input projection of every step at once: ZX = X·W_ihᵀ + b_ih.
         let name = self.to_string();
         let mut zx = zeros(&name, elements(&name, &[steps, batch, gh])?)?;
         gemm(
-            MatRef::new(seq.x, steps * batch, self.input)?,
+            MatRef::new(&x, steps * batch, self.input)?,
             MatRef::new(&self.weight_ih, gh, self.input)?.t(),
             MatMut::new(&mut zx, steps * batch, gh)?,
             Accumulate::Overwrite,
@@ -216,6 +237,14 @@ impl<T: Real> RecurrentLayer<T> {
         for t in 0..steps {
             let (done, rest) = h.split_at_mut((t + 1) * bh);
             let (h_prev, h_next) = (&done[t * bh..], &mut rest[..bh]);
+            // The state as the recurrent products read it: masked when training with dropout.
+            let h_used: &[T] = match masks.recurrent {
+                Some(mask) => {
+                    h_masked.iter_mut().zip(h_prev.iter().zip(mask)).for_each(|(u, (&h, &m))| *u = h * m);
+                    &h_masked
+                }
+                None => h_prev,
+            };
             let active = |b: usize| t < lengths[b];
             let row = |b: usize| b * hidden..(b + 1) * hidden;
             let grow = |b: usize| (t * batch + b) * gh..(t * batch + b + 1) * gh;
@@ -223,9 +252,9 @@ impl<T: Real> RecurrentLayer<T> {
             if self.cell == (Cell::Gru { reset_after: false }) {
                 // Reset before the product: r and z first, then a second product of r⊙h_prev.
                 let h2 = 2 * hidden;
-                recurrent_product(h_prev, batch, &self.weight_hh[..h2 * hidden], &self.bias_hh[..h2], hidden, &mut zh[..batch * h2])?;
+                recurrent_product(h_used, batch, &self.weight_hh[..h2 * hidden], &self.bias_hh[..h2], hidden, &mut zh[..batch * h2])?;
                 for b in (0..batch).filter(|&b| active(b)) {
-                    cells::gru_before_gates(&zx[grow(b)], &zh[b * h2..(b + 1) * h2], &h_prev[row(b)], &mut gates[grow(b)], &mut gru[srow(b)]);
+                    cells::gru_before_gates(&zx[grow(b)], &zh[b * h2..(b + 1) * h2], &h_used[row(b)], &mut gates[grow(b)], &mut gru[srow(b)]);
                 }
                 let zh_n = &mut zh[..bh];
                 recurrent_product(&gru[t * bh..(t + 1) * bh], batch, &self.weight_hh[h2 * hidden..], &self.bias_hh[h2..], hidden, zh_n)?;
@@ -234,7 +263,7 @@ impl<T: Real> RecurrentLayer<T> {
                 }
             } else {
                 // 2. One recurrent product for all gates: ZH = h_{t-1}·W_hhᵀ + b_hh.
-                recurrent_product(h_prev, batch, &self.weight_hh, &self.bias_hh, hidden, &mut zh)?;
+                recurrent_product(h_used, batch, &self.weight_hh, &self.bias_hh, hidden, &mut zh)?;
                 // 3. One fused pass over the gates of every row.
                 for b in (0..batch).filter(|&b| active(b)) {
                     let (zx_row, zh_row) = (&zx[grow(b)], &zh[b * gh..(b + 1) * gh]);
@@ -265,7 +294,8 @@ impl<T: Real> RecurrentLayer<T> {
         }
 
         let output = Output { y, h_n: h[steps * bh..].to_vec(), c_n: lstm.then(|| c[steps * bh..].to_vec()) };
-        let trace = Trace { steps, batch, lengths, x: seq.x.to_vec(), h, c, gates, gru };
+        let (input_mask, recurrent_mask) = (masks.input.map(<[T]>::to_vec), masks.recurrent.map(<[T]>::to_vec));
+        let trace = Trace { steps, batch, lengths, x, h, c, gates, gru, input_mask, recurrent_mask };
         Ok((output, trace))
     }
 
@@ -290,6 +320,9 @@ impl<T: Real> RecurrentLayer<T> {
         let mut dc = if lstm { grads.dc_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec) } else { Vec::new() };
         let mut dh_prev = vec![T::zero(); bh];
         let mut d_reset_h = if reset_before { vec![T::zero(); bh] } else { Vec::new() };
+        // dL/d(the state as the products read it), masked back into dh_prev each step.
+        let mut dh_used = vec![T::zero(); bh];
+        let h_used_all = mask_rows(&trace.h[..steps * bh], trace.recurrent_mask.as_deref(), hidden, batch);
         let mut dpeep = vec![T::zero(); self.weight_peephole.len()];
 
         for t in (0..steps).rev() {
@@ -336,19 +369,24 @@ impl<T: Real> RecurrentLayer<T> {
                     MatMut::new(&mut d_reset_h, batch, hidden)?,
                     Accumulate::Overwrite,
                 )?;
+                dh_used.fill(T::zero());
                 for b in (0..batch).filter(|&b| active(b)) {
-                    cells::gru_before_gates_backward(&trace.gates[grow(b)], &trace.h[srow(t, b)], &d_reset_h[row(b)], &mut dzx[grow(b)], &mut dh_prev[row(b)]);
+                    cells::gru_before_gates_backward(&trace.gates[grow(b)], &h_used_all[srow(t, b)], &d_reset_h[row(b)], &mut dzx[grow(b)], &mut dh_used[row(b)]);
                 }
                 gemm(
                     MatRef::with_row_stride(&dzx[dz_t], batch, h2, gh)?,
                     MatRef::new(&self.weight_hh[..h2 * hidden], h2, hidden)?,
-                    MatMut::new(&mut dh_prev, batch, hidden)?,
+                    MatMut::new(&mut dh_used, batch, hidden)?,
                     Accumulate::Add,
                 )?;
             } else {
                 // dh_{t-1} = (direct part) + dZH_t · W_hh, one GEMM for the whole batch.
                 let dzh = if self.cell == Cell::GRU { &dzh_gru } else { &dzx };
-                gemm(MatRef::new(&dzh[dz_t], batch, gh)?, MatRef::new(&self.weight_hh, gh, hidden)?, MatMut::new(&mut dh_prev, batch, hidden)?, Accumulate::Add)?;
+                gemm(MatRef::new(&dzh[dz_t], batch, gh)?, MatRef::new(&self.weight_hh, gh, hidden)?, MatMut::new(&mut dh_used, batch, hidden)?, Accumulate::Overwrite)?;
+            }
+            let mask = trace.recurrent_mask.as_deref();
+            for (i, (d, &u)) in dh_prev.iter_mut().zip(&dh_used).enumerate() {
+                *d = *d + mask.map_or(u, |m| u * m[i]);
             }
             std::mem::swap(&mut dh, &mut dh_prev);
         }
@@ -356,7 +394,7 @@ impl<T: Real> RecurrentLayer<T> {
         // The weight gradients of the whole sequence, one GEMM each.
         let rows = steps * batch;
         let dzh = if self.cell == Cell::GRU { &dzh_gru } else { &dzx };
-        let h_prev_all = MatRef::new(&trace.h[..rows * hidden], rows, hidden)?;
+        let h_prev_all = MatRef::new(&h_used_all, rows, hidden)?;
         let mut weight_ih = vec![T::zero(); gh * self.input];
         gemm(MatRef::new(&dzx, rows, gh)?.t(), MatRef::new(&trace.x, rows, self.input)?, MatMut::new(&mut weight_ih, gh, self.input)?, Accumulate::Overwrite)?;
         let mut weight_hh = vec![T::zero(); gh * hidden];
@@ -369,6 +407,7 @@ impl<T: Real> RecurrentLayer<T> {
         }
         let mut dx = vec![T::zero(); rows * self.input];
         gemm(MatRef::new(&dzx, rows, gh)?, MatRef::new(&self.weight_ih, gh, self.input)?, MatMut::new(&mut dx, rows, self.input)?, Accumulate::Overwrite)?;
+        let dx = mask_rows(&dx, trace.input_mask.as_deref(), self.input, batch);
 
         let mut parameters = vec![weight_ih, weight_hh, column_sums(&dzx, gh), column_sums(dzh, gh)];
         if !dpeep.is_empty() {
@@ -403,6 +442,17 @@ impl<T: Real> RecurrentLayer<T> {
             _ => Ok(()),
         }
     }
+}
+
+/// Time-major rows `[T·B, width]` with row `t·B + b` multiplied by mask row `b`.
+fn mask_rows<T: Real>(rows: &[T], mask: Option<&[T]>, width: usize, batch: usize) -> Vec<T> {
+    let Some(mask) = mask else { return rows.to_vec() };
+    let mut out = rows.to_vec();
+    for (r, row) in out.chunks_exact_mut(width).enumerate() {
+        let m = &mask[(r % batch) * width..(r % batch + 1) * width];
+        row.iter_mut().zip(m).for_each(|(v, &k)| *v = *v * k);
+    }
+    out
 }
 
 /// `out = h·Wᵀ + b` for `h [batch, hidden]` and `W [rows, hidden]`.
