@@ -24,6 +24,7 @@ use crate::gemm::{column_sums, gemm, Accumulate, MatMut, MatRef};
 use crate::real::Real;
 use crate::error::{elements, zeros};
 use crate::{Error, Result};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The recurrence of a layer.
@@ -205,7 +206,7 @@ impl<T: Real> RecurrentLayer<T> {
         let bh = batch * hidden;
         self.check_len("input dropout mask", masks.input, batch * self.input, format!("[B={batch}, I={}]", self.input))?;
         self.check_len("recurrent dropout mask", masks.recurrent, bh, format!("[B={batch}, H={hidden}]"))?;
-        let x = mask_rows(seq.x, masks.input, self.input, batch);
+        let x = mask_rows(seq.x, masks.input, self.input, batch).into_owned();
         let mut h_masked = if masks.recurrent.is_some() { vec![T::zero(); bh] } else { Vec::new() };
 
         // 1. The input projection of every step at once: ZX = X·W_ihᵀ + b_ih.
@@ -407,7 +408,7 @@ impl<T: Real> RecurrentLayer<T> {
         }
         let mut dx = vec![T::zero(); rows * self.input];
         gemm(MatRef::new(&dzx, rows, gh)?, MatRef::new(&self.weight_ih, gh, self.input)?, MatMut::new(&mut dx, rows, self.input)?, Accumulate::Overwrite)?;
-        let dx = mask_rows(&dx, trace.input_mask.as_deref(), self.input, batch);
+        let dx = if trace.input_mask.is_some() { mask_rows(&dx, trace.input_mask.as_deref(), self.input, batch).into_owned() } else { dx };
 
         let mut parameters = vec![weight_ih, weight_hh, column_sums(&dzx, gh), column_sums(dzh, gh)];
         if !dpeep.is_empty() {
@@ -444,15 +445,16 @@ impl<T: Real> RecurrentLayer<T> {
     }
 }
 
-/// Time-major rows `[T·B, width]` with row `t·B + b` multiplied by mask row `b`.
-fn mask_rows<T: Real>(rows: &[T], mask: Option<&[T]>, width: usize, batch: usize) -> Vec<T> {
-    let Some(mask) = mask else { return rows.to_vec() };
+/// Time-major rows `[T·B, width]` with row `t·B + b` multiplied by mask row `b`; borrowed
+/// unchanged when there is no mask.
+fn mask_rows<'a, T: Real>(rows: &'a [T], mask: Option<&[T]>, width: usize, batch: usize) -> Cow<'a, [T]> {
+    let Some(mask) = mask else { return Cow::Borrowed(rows) };
     let mut out = rows.to_vec();
     for (r, row) in out.chunks_exact_mut(width).enumerate() {
         let m = &mask[(r % batch) * width..(r % batch + 1) * width];
         row.iter_mut().zip(m).for_each(|(v, &k)| *v = *v * k);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// `out = h·Wᵀ + b` for `h [batch, hidden]` and `W [rows, hidden]`.
