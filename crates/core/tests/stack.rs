@@ -9,7 +9,7 @@ use seqwasm_core::recurrent::{Cell, Merge, OutputGradients, RecurrentLayer, Recu
 use seqwasm_core::Activation;
 
 fn config(cell: Cell) -> StackConfig {
-    StackConfig { cell, input: 3, hidden: 4, layers: 1, bidirectional: false, merge: Merge::Concat, residual: false, dropout: 0.0 }
+    StackConfig { cell, input: 3, hidden: 4, layers: 1, bidirectional: false, merge: Merge::Concat, residual: false, dropout: 0.0, input_dropout: 0.0, recurrent_dropout: 0.0 }
 }
 
 fn randomize(stack: &mut RecurrentStack<f64>, rng: &mut Rng) {
@@ -132,6 +132,18 @@ fn stacked_gradients_with_residual_connections_and_fixed_dropout_masks() {
 }
 
 #[test]
+fn stacked_gradients_with_variational_input_and_recurrent_dropout() {
+    for (n, cell) in [Cell::LSTM, Cell::Gru { reset_after: false }, Cell::Elman(Activation::Tanh)].into_iter().enumerate() {
+        let config = StackConfig { layers: 2, bidirectional: true, dropout: 0.3, input_dropout: 0.4, recurrent_dropout: 0.5, ..config(cell) };
+        gradient_check(config, 50 + n as u64);
+        // One mask per layer and direction, each [batch, its input] and [batch, hidden].
+        let masks = RecurrentStack::<f64>::new(config).unwrap().dropout_masks(4, 3, || 0.9);
+        let sizes = |m: &[Vec<f64>]| m.iter().map(Vec::len).collect::<Vec<_>>();
+        assert_eq!((sizes(&masks.input), sizes(&masks.recurrent)), (vec![9, 9, 24, 24], vec![12; 4]));
+    }
+}
+
+#[test]
 fn parameters_carry_pytorch_names() {
     let stack = RecurrentStack::<f32>::new(StackConfig { layers: 2, bidirectional: true, ..config(Cell::LSTM) }).unwrap();
     let names: Vec<String> = stack.parameters().into_iter().map(|(n, _)| n).collect();
@@ -149,7 +161,7 @@ fn wrong_shapes_are_named() {
     assert_eq!(err.to_string(), "bidirectional GRU (input 3, hidden 4, 2 layers): h0: expected [layers·directions=4, B=2, H=4] = 32 values, got 8 values");
     let err = stack.forward(Sequences { x: &x, steps: usize::MAX / 2, batch: 3, lengths: None, h0: None, c0: None }, None).unwrap_err();
     assert!(err.to_string().contains("dimensions whose product fits in memory"), "{err}");
-    let err = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: None, c0: None }, Some(&[])).unwrap_err();
+    let err = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: None, c0: None }, Some(&Default::default())).unwrap_err();
     assert!(err.to_string().contains("dropout masks"), "{err}");
     let (_, trace) = stack.forward(Sequences { x: &x, steps: 4, batch: 2, lengths: None, h0: None, c0: None }, None).unwrap();
     let err = stack.backward(&trace, OutputGradients { dh_n: Some(&[0.0; 3]), ..Default::default() }).unwrap_err();
@@ -160,7 +172,9 @@ fn wrong_shapes_are_named() {
 #[test]
 fn configs_parse_from_json_and_reject_what_does_not_apply() {
     let config = StackConfig::from_json(r#"{"cell": "lstm", "input": 8, "hidden": 16, "layers": 2, "bidirectional": true, "merge": "sum", "peepholes": true}"#).unwrap();
-    assert_eq!(config, StackConfig { cell: Cell::Lstm { forget_gate: true, peepholes: true }, input: 8, hidden: 16, layers: 2, bidirectional: true, merge: Merge::Sum, residual: false, dropout: 0.0 });
+    assert_eq!(config, StackConfig { cell: Cell::Lstm { forget_gate: true, peepholes: true }, layers: 2, bidirectional: true, merge: Merge::Sum, input: 8, hidden: 16, ..StackConfig::from_json(r#"{"cell": "lstm", "input": 1, "hidden": 1}"#).unwrap() });
+    let config = StackConfig::from_json(r#"{"cell": "gru", "input": 1, "hidden": 2, "input_dropout": 0.25, "recurrent_dropout": 0.5}"#).unwrap();
+    assert_eq!((config.input_dropout, config.recurrent_dropout), (0.25, 0.5));
     assert_eq!(StackConfig::from_json(r#"{"cell": "gru", "input": 1, "hidden": 2, "reset_after": false}"#).unwrap().cell, Cell::Gru { reset_after: false });
     assert_eq!(StackConfig::from_json(r#"{"cell": "elman", "input": 1, "hidden": 2, "activation": "relu"}"#).unwrap().cell, Cell::Elman(Activation::Relu));
 

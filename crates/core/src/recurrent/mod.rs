@@ -17,7 +17,7 @@ mod stack;
 
 pub use jordan::{JordanGradients, JordanLayer, JordanTrace};
 
-pub use stack::{Merge, RecurrentStack, StackConfig, StackGradients, StackTrace};
+pub use stack::{Merge, RecurrentStack, StackConfig, StackGradients, StackMasks, StackTrace};
 
 use crate::activation::Activation;
 use crate::gemm::{column_sums, gemm, Accumulate, MatMut, MatRef};

@@ -23,6 +23,10 @@ struct Spec {
     residual: bool,
     #[serde(default)]
     dropout: f64,
+    #[serde(default)]
+    input_dropout: f64,
+    #[serde(default)]
+    recurrent_dropout: f64,
     /// Elman only: "tanh" (default) or "relu".
     activation: Option<ActivationName>,
     /// LSTM only (default true).
@@ -101,6 +105,8 @@ impl StackConfig {
             merge,
             residual: spec.residual,
             dropout: spec.dropout,
+            input_dropout: spec.input_dropout,
+            recurrent_dropout: spec.recurrent_dropout,
         })
     }
 }

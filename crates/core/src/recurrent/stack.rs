@@ -5,7 +5,7 @@
 //! back in time order before merging. States are indexed `[layers · directions, batch, hidden]`
 //! (layer-major, PyTorch's order) and reverse parameters carry PyTorch's `_reverse` suffix.
 
-use super::{Cell, Gradients, Output, OutputGradients, RecurrentLayer, Sequences, Trace};
+use super::{Cell, DropoutMasks, Gradients, Output, OutputGradients, RecurrentLayer, Sequences, Trace};
 use crate::real::Real;
 use crate::error::elements;
 use crate::{Error, Result};
@@ -32,6 +32,21 @@ pub struct StackConfig {
     pub residual: bool,
     /// The probability of dropping an output of every layer but the last, while training.
     pub dropout: f64,
+    /// Variational dropout of each layer's inputs and of its recurrent state (Keras `dropout`
+    /// and `recurrent_dropout` of a recurrent layer): one mask per sequence for all steps.
+    pub input_dropout: f64,
+    pub recurrent_dropout: f64,
+}
+
+/// Scaled dropout masks for one training call (`0` or `1/(1−p)` per value).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StackMasks<T> {
+    /// On the output of every layer but the last, `[T, B, output]` each.
+    pub between: Vec<Vec<T>>,
+    /// Per layer and direction, `[B, its input]` each; empty when `input_dropout` is 0.
+    pub input: Vec<Vec<T>>,
+    /// Per layer and direction, `[B, hidden]` each; empty when `recurrent_dropout` is 0.
+    pub recurrent: Vec<Vec<T>>,
 }
 
 impl StackConfig {
@@ -65,7 +80,7 @@ pub struct StackTrace<T> {
     traces: Vec<Trace<T>>,
     /// The outputs of each direction of each layer, in time order, before merging.
     outputs: Vec<Vec<T>>,
-    masks: Vec<Vec<T>>,
+    masks: StackMasks<T>,
 }
 
 #[derive(Clone, Debug)]
@@ -82,8 +97,10 @@ impl<T: Real> RecurrentStack<T> {
         if config.layers == 0 {
             return Err(Error::config("recurrent stack", "layers must be at least 1"));
         }
-        if !(0.0..1.0).contains(&config.dropout) {
-            return Err(Error::config("recurrent stack", format!("dropout must be in [0, 1), got {}", config.dropout)));
+        for (name, p) in [("dropout", config.dropout), ("input_dropout", config.input_dropout), ("recurrent_dropout", config.recurrent_dropout)] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(Error::config("recurrent stack", format!("{name} must be in [0, 1), got {p}")));
+            }
         }
         let mut layers = Vec::new();
         for l in 0..config.layers {
@@ -132,21 +149,23 @@ impl<T: Real> RecurrentStack<T> {
         Error::config(self.to_string(), format!("no parameter named `{name}` (it has {})", known.join(", ")))
     }
 
-    /// Scaled dropout masks for training (`0` or `1/(1−p)` per element), one per layer but the
-    /// last, drawn from `uniform` (values in [0, 1)).
-    pub fn dropout_masks(&self, steps: usize, batch: usize, mut uniform: impl FnMut() -> f64) -> Vec<Vec<T>> {
-        let p = self.config.dropout;
-        let keep = T::from(1.0 / (1.0 - p)).unwrap_or_else(T::one);
-        let len = steps * batch * self.config.output_size();
-        (1..self.config.layers)
-            .map(|_| (0..len).map(|_| if uniform() < p { T::zero() } else { keep }).collect())
-            .collect()
+    /// Scaled dropout masks for one training call, drawn from `uniform` (values in [0, 1)).
+    pub fn dropout_masks(&self, steps: usize, batch: usize, mut uniform: impl FnMut() -> f64) -> StackMasks<T> {
+        let c = self.config;
+        let mut draw = |p: f64, len: usize| -> Vec<T> {
+            let keep = T::from(1.0 / (1.0 - p)).unwrap_or_else(T::one);
+            (0..len).map(|_| if uniform() < p { T::zero() } else { keep }).collect()
+        };
+        let between = (1..c.layers).map(|_| draw(c.dropout, steps * batch * c.output_size())).collect();
+        let input = if c.input_dropout == 0.0 { Vec::new() } else { self.layers.iter().map(|l| draw(c.input_dropout, batch * l.input)).collect() };
+        let recurrent = if c.recurrent_dropout == 0.0 { Vec::new() } else { self.layers.iter().map(|l| draw(c.recurrent_dropout, batch * l.hidden)).collect() };
+        StackMasks { between, input, recurrent }
     }
 
     /// Stateful mode (Keras `stateful=True`): starts from the states the previous stateful call
     /// ended in (zeros at first and after `reset_states`), and keeps the new ones. Initial
     /// states given in `seq` take precedence. No gradient flows between calls.
-    pub fn forward_stateful(&mut self, seq: StackInput<'_, T>, masks: Option<&[Vec<T>]>) -> Result<(Output<T>, StackTrace<T>)> {
+    pub fn forward_stateful(&mut self, seq: StackInput<'_, T>, masks: Option<&StackMasks<T>>) -> Result<(Output<T>, StackTrace<T>)> {
         let carried = match &self.carried {
             Some((batch, _, _)) if *batch != seq.batch => {
                 return Err(Error::shape(format!("{self}: stateful batch"), format!("batch {batch}, as in the previous call (reset the states to change it)"), format!("batch {}", seq.batch)));
@@ -167,7 +186,7 @@ impl<T: Real> RecurrentStack<T> {
     }
 
     /// Runs the stack; `masks` (from `dropout_masks`) apply dropout, `None` is inference.
-    pub fn forward(&self, seq: StackInput<'_, T>, masks: Option<&[Vec<T>]>) -> Result<(Output<T>, StackTrace<T>)> {
+    pub fn forward(&self, seq: StackInput<'_, T>, masks: Option<&StackMasks<T>>) -> Result<(Output<T>, StackTrace<T>)> {
         let c = self.config;
         let (steps, batch, d) = (seq.steps, seq.batch, c.directions());
         let me = self.to_string();
@@ -180,12 +199,18 @@ impl<T: Real> RecurrentStack<T> {
             }
         }
         if let Some(masks) = masks {
-            if masks.len() != c.layers - 1 || masks.iter().any(|m| m.len() != out_len) {
-                let sizes: Vec<usize> = masks.iter().map(Vec::len).collect();
+            let between = &masks.between;
+            if between.len() != c.layers - 1 || between.iter().any(|m| m.len() != out_len) {
+                let sizes: Vec<usize> = between.iter().map(Vec::len).collect();
                 return Err(Error::shape(format!("{me}: dropout masks"), format!("{} masks of {out_len} values", c.layers - 1), format!("masks of {sizes:?} values")));
             }
+            for (what, per_layer) in [("input", &masks.input), ("recurrent", &masks.recurrent)] {
+                if !per_layer.is_empty() && per_layer.len() != self.layers.len() {
+                    return Err(Error::shape(format!("{me}: {what} dropout masks"), format!("none or {} (one per layer and direction)", self.layers.len()), format!("{}", per_layer.len())));
+                }
+            }
         }
-        let masks = masks.unwrap_or(&[]);
+        let masks = masks.cloned().unwrap_or_default();
 
         let lengths = seq.lengths.map(<[usize]>::to_vec);
         let (mut h_n, mut c_n) = (Vec::with_capacity(states), Vec::with_capacity(states));
@@ -198,7 +223,8 @@ impl<T: Real> RecurrentStack<T> {
                 let k = l * d + dir;
                 let reversed = (dir == 1).then(|| reverse_in_time(&input, steps, batch, width, seq.lengths));
                 let x = reversed.as_deref().unwrap_or(&input);
-                let (out, trace) = self.layers[k].forward(Sequences { x, h0: slot(seq.h0, k, bh), c0: slot(seq.c0, k, bh), ..seq })?;
+                let layer_masks = DropoutMasks { input: masks.input.get(k).map(|m| &m[..]), recurrent: masks.recurrent.get(k).map(|m| &m[..]) };
+                let (out, trace) = self.layers[k].forward_with_dropout(Sequences { x, h0: slot(seq.h0, k, bh), c0: slot(seq.c0, k, bh), ..seq }, layer_masks)?;
                 h_n.extend_from_slice(&out.h_n);
                 c_n.extend(out.c_n.unwrap_or_default());
                 traces.push(trace);
@@ -208,14 +234,14 @@ impl<T: Real> RecurrentStack<T> {
             if c.residual && l > 0 {
                 merged.iter_mut().zip(&input).for_each(|(y, &x)| *y = *y + x);
             }
-            if let Some(mask) = masks.get(l) {
+            if let Some(mask) = masks.between.get(l) {
                 merged.iter_mut().zip(mask).for_each(|(y, &m)| *y = *y * m);
             }
             outputs.extend(directions);
             input = merged;
         }
         let output = Output { y: input, h_n, c_n: c.cell.has_cell_state().then_some(c_n) };
-        Ok((output, StackTrace { steps, batch, lengths, traces, outputs, masks: masks.to_vec() }))
+        Ok((output, StackTrace { steps, batch, lengths, traces, outputs, masks }))
     }
 
     pub fn backward(&self, trace: &StackTrace<T>, grads: OutputGradients<'_, T>) -> Result<StackGradients<T>> {
@@ -236,7 +262,7 @@ impl<T: Real> RecurrentStack<T> {
         let mut dy = grads.dy.map_or_else(|| vec![T::zero(); out_len], <[T]>::to_vec);
         let mut layer_grads: Vec<Option<Gradients<T>>> = vec![None; c.layers * d];
         for l in (0..c.layers).rev() {
-            if let Some(mask) = trace.masks.get(l) {
+            if let Some(mask) = trace.masks.between.get(l) {
                 dy.iter_mut().zip(mask).for_each(|(g, &m)| *g = *g * m);
             }
             let direction_dy = unmerge(c.merge, &dy, &trace.outputs[l * d..(l + 1) * d], steps * batch, c.hidden);
