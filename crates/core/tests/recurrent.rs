@@ -7,12 +7,14 @@ use common::{numeric_derivative, relative_error, Rng};
 use seqwasm_core::recurrent::{Cell, DropoutMasks, OutputGradients, RecurrentLayer, Sequences};
 use seqwasm_core::{Activation, Error};
 
-const CELLS: [Cell; 7] = [
+const CELLS: [Cell; 9] = [
     Cell::Elman(Activation::Tanh),
     Cell::Elman(Activation::Relu),
     Cell::LSTM,
-    Cell::Lstm { forget_gate: false, peepholes: false },
-    Cell::Lstm { forget_gate: true, peepholes: true },
+    Cell::Lstm { forget_gate: false, peepholes: false, projection: 0 },
+    Cell::Lstm { forget_gate: true, peepholes: true, projection: 0 },
+    Cell::Lstm { forget_gate: true, peepholes: false, projection: 3 },
+    Cell::Lstm { forget_gate: true, peepholes: true, projection: 2 },
     Cell::GRU,
     Cell::Gru { reset_after: false },
 ];
@@ -41,14 +43,14 @@ struct Case {
 impl Case {
     fn new(layer: &RecurrentLayer<f64>, steps: usize, lengths: Option<Vec<usize>>, initial: bool, rng: &mut Rng) -> Self {
         let batch = lengths.as_ref().map_or(2, Vec::len);
-        let state = batch * layer.hidden;
+        let (state, cell) = (batch * layer.state_size(), batch * layer.hidden);
         Case {
             steps,
             batch,
             x: rng.vec(steps * batch * layer.input),
             lengths,
             h0: initial.then(|| rng.vec(state)),
-            c0: (initial && layer.cell.has_cell_state()).then(|| rng.vec(state)),
+            c0: (initial && layer.cell.has_cell_state()).then(|| rng.vec(cell)),
             input_mask: None,
             recurrent_mask: None,
         }
@@ -58,7 +60,7 @@ impl Case {
     fn with_dropout(mut self, layer: &RecurrentLayer<f64>, rng: &mut Rng) -> Self {
         let mut mask = |n: usize| (0..n).map(|_| if rng.next() < 0.0 { 0.0 } else { 2.0 }).collect::<Vec<f64>>();
         self.input_mask = Some(mask(self.batch * layer.input));
-        self.recurrent_mask = Some(mask(self.batch * layer.hidden));
+        self.recurrent_mask = Some(mask(self.batch * layer.state_size()));
         self
     }
 
@@ -74,8 +76,8 @@ impl Case {
 /// The published equations, one sequence and one unit at a time, with no GEMM and no fusion.
 /// PyTorch's nn.RNN / nn.LSTM / nn.GRU documentation, gate rows in its order.
 fn naive(layer: &RecurrentLayer<f64>, case: &Case) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    let (ni, nh) = (layer.input, layer.hidden);
-    let (mut y, mut h_n, mut c_n) = (vec![0.0; case.steps * case.batch * nh], vec![0.0; case.batch * nh], vec![0.0; case.batch * nh]);
+    let (ni, nh, ns) = (layer.input, layer.hidden, layer.state_size());
+    let (mut y, mut h_n, mut c_n) = (vec![0.0; case.steps * case.batch * ns], vec![0.0; case.batch * ns], vec![0.0; case.batch * nh]);
     // Row `r` of W·v + b for gate block `g`.
     let affine = |w: &[f64], b: &[f64], v: &[f64], g: usize, j: usize| -> f64 {
         let r = g * nh + j;
@@ -83,20 +85,20 @@ fn naive(layer: &RecurrentLayer<f64>, case: &Case) -> (Vec<f64>, Vec<f64>, Vec<f
     };
     let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
     for b in 0..case.batch {
-        let mut h = case.h0.as_ref().map_or(vec![0.0; nh], |h0| h0[b * nh..(b + 1) * nh].to_vec());
+        let mut h = case.h0.as_ref().map_or(vec![0.0; ns], |h0| h0[b * ns..(b + 1) * ns].to_vec());
         let mut c = case.c0.as_ref().map_or(vec![0.0; nh], |c0| c0[b * nh..(b + 1) * nh].to_vec());
         let length = case.lengths.as_ref().map_or(case.steps, |l| l[b]);
         let in_mask = case.input_mask.as_ref().map_or(vec![1.0; ni], |m| m[b * ni..(b + 1) * ni].to_vec());
-        let rec_mask = case.recurrent_mask.as_ref().map_or(vec![1.0; nh], |m| m[b * nh..(b + 1) * nh].to_vec());
+        let rec_mask = case.recurrent_mask.as_ref().map_or(vec![1.0; ns], |m| m[b * ns..(b + 1) * ns].to_vec());
         for t in 0..length {
             // Dropout: x and the state the recurrent products read are masked.
             let x: Vec<f64> = (0..ni).map(|k| case.x[(t * case.batch + b) * ni + k] * in_mask[k]).collect();
             let x = &x[..];
-            let h_used: Vec<f64> = (0..nh).map(|k| h[k] * rec_mask[k]).collect();
+            let h_used: Vec<f64> = (0..ns).map(|k| h[k] * rec_mask[k]).collect();
             let gate = |g: usize, j: usize| affine(&layer.weight_ih, &layer.bias_ih, x, g, j) + affine(&layer.weight_hh, &layer.bias_hh, &h_used, g, j);
             let (next_h, next_c): (Vec<f64>, Vec<f64>) = match layer.cell {
                 Cell::Elman(act) => ((0..nh).map(|j| if act == Activation::Tanh { gate(0, j).tanh() } else { gate(0, j).max(0.0) }).collect(), c.clone()),
-                Cell::Lstm { forget_gate, peepholes } => {
+                Cell::Lstm { forget_gate, peepholes, projection } => {
                     // Peepholes (Gers and Schmidhuber): i and f also see c_prev, o sees the new c.
                     let p = |k: usize, j: usize| if peepholes { layer.weight_peephole[k * nh + j] } else { 0.0 };
                     let next_c: Vec<f64> = (0..nh)
@@ -105,7 +107,10 @@ fn naive(layer: &RecurrentLayer<f64>, case: &Case) -> (Vec<f64>, Vec<f64>, Vec<f
                             f * c[j] + sigmoid(gate(0, j) + p(0, j) * c[j]) * gate(2, j).tanh()
                         })
                         .collect();
-                    ((0..nh).map(|j| sigmoid(gate(3, j) + p(2, j) * next_c[j]) * next_c[j].tanh()).collect(), next_c)
+                    let m: Vec<f64> = (0..nh).map(|j| sigmoid(gate(3, j) + p(2, j) * next_c[j]) * next_c[j].tanh()).collect();
+                    // Projection (PyTorch proj_size): h = W_hr·m, W_hr [P, H].
+                    let h = if projection > 0 { (0..projection).map(|k| (0..nh).map(|j| layer.weight_hr[k * nh + j] * m[j]).sum()).collect() } else { m };
+                    (h, next_c)
                 }
                 Cell::Gru { reset_after } => ((0..nh)
                     .map(|j| {
@@ -124,9 +129,9 @@ fn naive(layer: &RecurrentLayer<f64>, case: &Case) -> (Vec<f64>, Vec<f64>, Vec<f
                     .collect(), c.clone()),
             };
             (h, c) = (next_h, next_c);
-            y[(t * case.batch + b) * nh..(t * case.batch + b + 1) * nh].copy_from_slice(&h);
+            y[(t * case.batch + b) * ns..(t * case.batch + b + 1) * ns].copy_from_slice(&h);
         }
-        h_n[b * nh..(b + 1) * nh].copy_from_slice(&h);
+        h_n[b * ns..(b + 1) * ns].copy_from_slice(&h);
         c_n[b * nh..(b + 1) * nh].copy_from_slice(&c);
     }
     (y, h_n, c_n)
@@ -197,8 +202,8 @@ fn gradient_check(cell: Cell, lengths: Option<Vec<usize>>, initial: bool, dropou
     if dropout {
         case = case.with_dropout(&layer, &mut rng);
     }
-    let (bh, steps) = (case.batch * layer.hidden, case.steps);
-    let probe = Probe { wy: rng.vec(steps * bh), wh: rng.vec(bh), wc: rng.vec(bh) };
+    let (bs, bh, steps) = (case.batch * layer.state_size(), case.batch * layer.hidden, case.steps);
+    let probe = Probe { wy: rng.vec(steps * bs), wh: rng.vec(bs), wc: rng.vec(bh) };
     let (_, trace) = layer.forward_with_dropout(case.sequences(), case.masks()).unwrap();
     let grads = layer
         .backward(&trace, OutputGradients { dy: Some(&probe.wy), dh_n: Some(&probe.wh), dc_n: cell.has_cell_state().then_some(&probe.wc[..]) })
@@ -222,7 +227,7 @@ fn gradient_check(cell: Cell, lengths: Option<Vec<usize>>, initial: bool, dropou
         l
     });
     if initial {
-        check(&format!("{name} h0"), &grads.dh0, bh, |i, d| {
+        check(&format!("{name} h0"), &grads.dh0, bs, |i, d| {
             case.h0.as_mut().unwrap()[i] += d;
             let l = probe.loss(&layer, &case);
             case.h0.as_mut().unwrap()[i] -= d;
@@ -309,6 +314,7 @@ fn f32_forward_agrees_with_f64() {
             bias_ih: layer64.bias_ih.iter().map(|&v| v as f32).collect(),
             bias_hh: layer64.bias_hh.iter().map(|&v| v as f32).collect(),
             weight_peephole: layer64.weight_peephole.iter().map(|&v| v as f32).collect(),
+            weight_hr: layer64.weight_hr.iter().map(|&v| v as f32).collect(),
         };
         let x = rng.vec(20 * 3 * 7);
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
@@ -350,7 +356,7 @@ fn wrong_shapes_and_options_are_named() {
 fn without_a_forget_gate_the_cell_only_accumulates() {
     // f ≡ 1, so c_t = c_{t-1} + i⊙g: with zero weights i = 1/2, and g = tanh(W_ig·x) = tanh(x)
     // when W_ig = 1; from c0 = 0 over x = (1, 1): c = tanh(1)/2, then tanh(1).
-    let mut layer = RecurrentLayer::<f64>::new(Cell::Lstm { forget_gate: false, peepholes: false }, 1, 1).unwrap();
+    let mut layer = RecurrentLayer::<f64>::new(Cell::Lstm { forget_gate: false, peepholes: false, projection: 0 }, 1, 1).unwrap();
     layer.weight_ih[2] = 1.0;
     let (out, _) = layer.forward(Sequences { x: &[1.0, 1.0], steps: 2, batch: 1, lengths: None, h0: None, c0: Some(&[0.0]) }).unwrap();
     assert!((out.c_n.unwrap()[0] - 1f64.tanh()).abs() < 1e-15);
@@ -366,7 +372,13 @@ fn parameters_have_pytorch_names_and_shapes() {
     let layer = RecurrentLayer::<f32>::new(Cell::LSTM, 3, 4).unwrap();
     let names: Vec<(String, usize)> = layer.parameters(1).into_iter().map(|(n, v)| (n, v.len())).collect();
     assert_eq!(names, [("weight_ih_l1".into(), 16 * 3), ("weight_hh_l1".into(), 16 * 4), ("bias_ih_l1".into(), 16), ("bias_hh_l1".into(), 16)]);
-    let peepholes = RecurrentLayer::<f32>::new(Cell::Lstm { forget_gate: true, peepholes: true }, 3, 4).unwrap();
+    let peepholes = RecurrentLayer::<f32>::new(Cell::Lstm { forget_gate: true, peepholes: true, projection: 0 }, 3, 4).unwrap();
     assert_eq!(peepholes.parameters(0)[4].0, "weight_peephole_l0");
     assert_eq!(peepholes.parameters(0)[4].1.len(), 12);
+    // With a projection to 2: weight_hh reads h, [4H, P], and weight_hr is [P, H], as in PyTorch.
+    let projected = RecurrentLayer::<f32>::new(Cell::Lstm { forget_gate: true, peepholes: false, projection: 2 }, 3, 4).unwrap();
+    let shapes: Vec<(String, usize)> = projected.parameters(0).into_iter().map(|(n, v)| (n, v.len())).collect();
+    assert_eq!(shapes[1], ("weight_hh_l0".to_string(), 16 * 2));
+    assert_eq!(shapes[4], ("weight_hr_l0".to_string(), 2 * 4));
+    assert_eq!(RecurrentLayer::<f32>::new(Cell::Lstm { forget_gate: true, peepholes: false, projection: 4 }, 3, 4).unwrap_err().kind(), "ConfigError");
 }

@@ -52,14 +52,15 @@ fn gradient_check(config: StackConfig, seed: u64) {
     let stack = stack;
     let (steps, lengths) = (4, vec![4, 2, 3]);
     let batch = lengths.len();
-    let states = config.layers * config.directions() * batch * config.hidden;
+    let states = config.layers * config.directions() * batch * config.state_size();
+    let cells = config.layers * config.directions() * batch * config.hidden;
     let x = rng.vec(steps * batch * config.input);
     let h0 = rng.vec(states);
-    let c0 = rng.vec(states);
+    let c0 = rng.vec(cells);
     let lstm = config.cell.has_cell_state();
     let masks = stack.dropout_masks(steps, batch, || (rng.next() + 1.0) / 2.0);
     let wy = rng.vec(steps * batch * config.output_size());
-    let (wh, wc) = (rng.vec(states), rng.vec(states));
+    let (wh, wc) = (rng.vec(states), rng.vec(cells));
 
     let loss = |stack: &RecurrentStack<f64>, x: &[f64], h0: &[f64], c0: &[f64]| {
         let seq = Sequences { x, steps, batch, lengths: Some(&lengths), h0: Some(h0), c0: lstm.then_some(c0) };
@@ -96,14 +97,16 @@ fn gradient_check(config: StackConfig, seed: u64) {
         });
         compare(&format!("x[{i}]"), grads.dx[i], numeric);
     }
-    for i in 0..states {
-        let numeric = numeric_derivative(|d| {
-            let mut moved = h0.clone();
-            moved[i] += d;
-            loss(&stack, &x, &moved, &c0)
-        });
-        compare(&format!("h0[{i}]"), grads.dh0[i], numeric);
-        if lstm {
+    for i in 0..states.max(cells) {
+        if i < states {
+            let numeric = numeric_derivative(|d| {
+                let mut moved = h0.clone();
+                moved[i] += d;
+                loss(&stack, &x, &moved, &c0)
+            });
+            compare(&format!("h0[{i}]"), grads.dh0[i], numeric);
+        }
+        if lstm && i < cells {
             let numeric = numeric_derivative(|d| {
                 let mut moved = c0.clone();
                 moved[i] += d;
@@ -117,7 +120,7 @@ fn gradient_check(config: StackConfig, seed: u64) {
 #[test]
 fn bidirectional_gradients_for_every_merge_mode() {
     for (n, merge) in [Merge::Concat, Merge::Sum, Merge::Mul, Merge::Ave].into_iter().enumerate() {
-        for cell in [Cell::LSTM, Cell::GRU, Cell::Gru { reset_after: false }] {
+        for cell in [Cell::LSTM, Cell::GRU, Cell::Gru { reset_after: false }, Cell::Lstm { forget_gate: true, peepholes: false, projection: 3 }] {
             gradient_check(StackConfig { bidirectional: true, merge, ..config(cell) }, 10 + n as u64);
         }
     }
@@ -125,7 +128,7 @@ fn bidirectional_gradients_for_every_merge_mode() {
 
 #[test]
 fn stacked_gradients_with_residual_connections_and_fixed_dropout_masks() {
-    for (n, cell) in [Cell::Lstm { forget_gate: true, peepholes: true }, Cell::GRU, Cell::Elman(Activation::Tanh)].into_iter().enumerate() {
+    for (n, cell) in [Cell::Lstm { forget_gate: true, peepholes: true, projection: 0 }, Cell::GRU, Cell::Elman(Activation::Tanh)].into_iter().enumerate() {
         gradient_check(StackConfig { layers: 3, residual: true, dropout: 0.3, ..config(cell) }, 20 + n as u64);
         gradient_check(StackConfig { layers: 2, bidirectional: true, residual: true, dropout: 0.5, ..config(cell) }, 30 + n as u64);
     }
@@ -172,7 +175,8 @@ fn wrong_shapes_are_named() {
 #[test]
 fn configs_parse_from_json_and_reject_what_does_not_apply() {
     let config = StackConfig::from_json(r#"{"cell": "lstm", "input": 8, "hidden": 16, "layers": 2, "bidirectional": true, "merge": "sum", "peepholes": true}"#).unwrap();
-    assert_eq!(config, StackConfig { cell: Cell::Lstm { forget_gate: true, peepholes: true }, layers: 2, bidirectional: true, merge: Merge::Sum, input: 8, hidden: 16, ..StackConfig::from_json(r#"{"cell": "lstm", "input": 1, "hidden": 1}"#).unwrap() });
+    assert_eq!(config, StackConfig { cell: Cell::Lstm { forget_gate: true, peepholes: true, projection: 0 }, layers: 2, bidirectional: true, merge: Merge::Sum, input: 8, hidden: 16, ..StackConfig::from_json(r#"{"cell": "lstm", "input": 1, "hidden": 1}"#).unwrap() });
+    assert_eq!(StackConfig::from_json(r#"{"cell": "lstm", "input": 1, "hidden": 4, "proj_size": 2}"#).unwrap().cell, Cell::Lstm { forget_gate: true, peepholes: false, projection: 2 });
     let config = StackConfig::from_json(r#"{"cell": "gru", "input": 1, "hidden": 2, "input_dropout": 0.25, "recurrent_dropout": 0.5}"#).unwrap();
     assert_eq!((config.input_dropout, config.recurrent_dropout), (0.25, 0.5));
     assert_eq!(StackConfig::from_json(r#"{"cell": "gru", "input": 1, "hidden": 2, "reset_after": false}"#).unwrap().cell, Cell::Gru { reset_after: false });
@@ -189,7 +193,7 @@ fn configs_parse_from_json_and_reject_what_does_not_apply() {
 
 #[test]
 fn parameters_are_set_and_read_by_name() {
-    let config = StackConfig { layers: 2, bidirectional: true, ..config(Cell::Lstm { forget_gate: true, peepholes: true }) };
+    let config = StackConfig { layers: 2, bidirectional: true, ..config(Cell::Lstm { forget_gate: true, peepholes: true, projection: 0 }) };
     let mut stack = RecurrentStack::<f32>::new(config).unwrap();
     let values: Vec<f32> = (0..12).map(|v| v as f32).collect();
     stack.set_parameter("weight_peephole_l1_reverse", &values).unwrap();

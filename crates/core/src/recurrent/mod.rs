@@ -34,8 +34,9 @@ pub enum Cell {
     Elman(Activation),
     /// Gates i, f, g, o and a cell state `c` besides `h`. `forget_gate: false` fixes f ≡ 1 (the
     /// classic ablation; the f rows of the weights then get no gradient); `peepholes` lets the
-    /// gates see the cell (Gers and Schmidhuber).
-    Lstm { forget_gate: bool, peepholes: bool },
+    /// gates see the cell (Gers and Schmidhuber); `projection > 0` projects the output to that
+    /// size, `h = W_hr·(o⊙tanh(c))` (PyTorch's `proj_size`), and the state the gates read is `h`.
+    Lstm { forget_gate: bool, peepholes: bool, projection: usize },
     /// Gates r, z, n. `reset_after: true` applies the reset after the recurrent product
     /// (PyTorch; Keras 3's default), `false` before it (Keras `reset_after=False`, TF.js).
     Gru { reset_after: bool },
@@ -43,7 +44,7 @@ pub enum Cell {
 
 impl Cell {
     /// PyTorch's `nn.LSTM`.
-    pub const LSTM: Cell = Cell::Lstm { forget_gate: true, peepholes: false };
+    pub const LSTM: Cell = Cell::Lstm { forget_gate: true, peepholes: false, projection: 0 };
     /// PyTorch's `nn.GRU`.
     pub const GRU: Cell = Cell::Gru { reset_after: true };
 
@@ -57,6 +58,14 @@ impl Cell {
 
     pub fn has_cell_state(self) -> bool {
         matches!(self, Cell::Lstm { .. })
+    }
+
+    /// The size of `h` (and of the output) for a layer of `hidden` units.
+    pub fn state_size(self, hidden: usize) -> usize {
+        match self {
+            Cell::Lstm { projection, .. } if projection > 0 => projection,
+            _ => hidden,
+        }
     }
 }
 
@@ -72,6 +81,8 @@ pub struct RecurrentLayer<T> {
     pub bias_hh: Vec<T>,
     /// `[3H]`: p_i, p_f, p_o; empty unless the cell is an LSTM with peepholes.
     pub weight_peephole: Vec<T>,
+    /// `[P, H]`; empty unless the cell is an LSTM with a projection.
+    pub weight_hr: Vec<T>,
 }
 
 /// A batch of sequences for `forward`.
@@ -106,8 +117,10 @@ pub struct Trace<T> {
     batch: usize,
     lengths: Vec<usize>,
     x: Vec<T>,
-    /// `[steps + 1, batch, hidden]`: h_0 then the state after each step.
+    /// `[steps + 1, batch, state]`: h_0 then the state after each step.
     h: Vec<T>,
+    /// LSTM with projection: `o⊙tanh(c)` before the projection, `[steps, batch, hidden]`.
+    m: Vec<T>,
     /// Like `h`, for the LSTM cell state.
     c: Vec<T>,
     /// `[steps, batch, G·H]`.
@@ -157,18 +170,29 @@ impl<T: Real> RecurrentLayer<T> {
         if input == 0 || hidden == 0 {
             return Err(Error::config(format!("{cell:?} layer"), format!("input and hidden sizes must be at least 1, got {input} and {hidden}")));
         }
-        let gh = cell.gates() * hidden;
+        if let Cell::Lstm { projection, .. } = cell {
+            if projection >= hidden {
+                return Err(Error::config("LSTM layer", format!("projection must be smaller than hidden ({hidden}), got {projection}")));
+            }
+        }
+        let (gh, state) = (cell.gates() * hidden, cell.state_size(hidden));
         let peepholes = matches!(cell, Cell::Lstm { peepholes: true, .. });
         Ok(RecurrentLayer {
             cell,
             input,
             hidden,
             weight_ih: vec![T::zero(); gh * input],
-            weight_hh: vec![T::zero(); gh * hidden],
+            weight_hh: vec![T::zero(); gh * state],
             bias_ih: vec![T::zero(); gh],
             bias_hh: vec![T::zero(); gh],
             weight_peephole: vec![T::zero(); if peepholes { 3 * hidden } else { 0 }],
+            weight_hr: vec![T::zero(); if state < hidden { state * hidden } else { 0 }],
         })
+    }
+
+    /// The size of `h` and of the output: `hidden`, or the LSTM's projection.
+    pub fn state_size(&self) -> usize {
+        self.cell.state_size(self.hidden)
     }
 
     /// The parameters under their PyTorch names for layer `index`, e.g. `weight_ih_l0`.
@@ -182,6 +206,9 @@ impl<T: Real> RecurrentLayer<T> {
         if !self.weight_peephole.is_empty() {
             all.push((format!("weight_peephole_l{index}"), &self.weight_peephole[..]));
         }
+        if !self.weight_hr.is_empty() {
+            all.push((format!("weight_hr_l{index}"), &self.weight_hr[..]));
+        }
         all
     }
 
@@ -190,6 +217,9 @@ impl<T: Real> RecurrentLayer<T> {
         let mut all = vec![&mut self.weight_ih, &mut self.weight_hh, &mut self.bias_ih, &mut self.bias_hh];
         if !self.weight_peephole.is_empty() {
             all.push(&mut self.weight_peephole);
+        }
+        if !self.weight_hr.is_empty() {
+            all.push(&mut self.weight_hr);
         }
         all
     }
@@ -203,11 +233,13 @@ impl<T: Real> RecurrentLayer<T> {
         let (steps, batch, hidden) = (seq.steps, seq.batch, self.hidden);
         let gh = self.cell.gates() * hidden;
         let lengths = self.check_input(&seq)?;
-        let bh = batch * hidden;
+        // h and the output are `state` wide (the projection); c and the gates `hidden`.
+        let (state, bh) = (self.state_size(), batch * hidden);
+        let (bs, projecting) = (batch * state, state < hidden);
         self.check_len("input dropout mask", masks.input, batch * self.input, format!("[B={batch}, I={}]", self.input))?;
-        self.check_len("recurrent dropout mask", masks.recurrent, bh, format!("[B={batch}, H={hidden}]"))?;
+        self.check_len("recurrent dropout mask", masks.recurrent, bs, format!("[B={batch}, H={state}]"))?;
         let x = mask_rows(seq.x, masks.input, self.input, batch).into_owned();
-        let mut h_masked = if masks.recurrent.is_some() { vec![T::zero(); bh] } else { Vec::new() };
+        let mut h_masked = if masks.recurrent.is_some() { vec![T::zero(); bs] } else { Vec::new() };
 
         // 1. The input projection of every step at once: ZX = X·W_ihᵀ + b_ih.
         let name = self.to_string();
@@ -222,22 +254,23 @@ impl<T: Real> RecurrentLayer<T> {
 
         let lstm = self.cell.has_cell_state();
         let states = elements(&name, &[steps + 1, bh])?;
-        let mut h = zeros(&name, states)?;
+        let mut h = zeros(&name, (steps + 1) * bs)?;
         let mut c = if lstm { zeros(&name, states)? } else { Vec::new() };
+        let mut m = if projecting { zeros(&name, states - bh)? } else { Vec::new() };
         if let Some(h0) = seq.h0 {
-            h[..bh].copy_from_slice(h0);
+            h[..bs].copy_from_slice(h0);
         }
         if let (Some(c0), true) = (seq.c0, lstm) {
             c[..bh].copy_from_slice(c0);
         }
         let mut gates = zeros(&name, zx.len())?;
         let mut gru = if matches!(self.cell, Cell::Gru { .. }) { zeros(&name, states - bh)? } else { Vec::new() };
-        let mut y = zeros(&name, states - bh)?;
+        let mut y = zeros(&name, steps * bs)?;
         let mut zh = vec![T::zero(); batch * gh];
 
         for t in 0..steps {
-            let (done, rest) = h.split_at_mut((t + 1) * bh);
-            let (h_prev, h_next) = (&done[t * bh..], &mut rest[..bh]);
+            let (done, rest) = h.split_at_mut((t + 1) * bs);
+            let (h_prev, h_next) = (&done[t * bs..], &mut rest[..bs]);
             // The state as the recurrent products read it: masked when training with dropout.
             let h_used: &[T] = match masks.recurrent {
                 Some(mask) => {
@@ -250,6 +283,8 @@ impl<T: Real> RecurrentLayer<T> {
             let row = |b: usize| b * hidden..(b + 1) * hidden;
             let grow = |b: usize| (t * batch + b) * gh..(t * batch + b + 1) * gh;
             let srow = |b: usize| t * bh + b * hidden..t * bh + (b + 1) * hidden;
+            let orow = |b: usize| b * state..(b + 1) * state;
+            let osrow = |b: usize| t * bs + b * state..t * bs + (b + 1) * state;
             if self.cell == (Cell::Gru { reset_after: false }) {
                 // Reset before the product: r and z first, then a second product of r⊙h_prev.
                 let h2 = 2 * hidden;
@@ -264,14 +299,16 @@ impl<T: Real> RecurrentLayer<T> {
                 }
             } else {
                 // 2. One recurrent product for all gates: ZH = h_{t-1}·W_hhᵀ + b_hh.
-                recurrent_product(h_used, batch, &self.weight_hh, &self.bias_hh, hidden, &mut zh)?;
+                recurrent_product(h_used, batch, &self.weight_hh, &self.bias_hh, state, &mut zh)?;
                 // 3. One fused pass over the gates of every row.
                 for b in (0..batch).filter(|&b| active(b)) {
                     let (zx_row, zh_row) = (&zx[grow(b)], &zh[b * gh..(b + 1) * gh]);
                     match self.cell {
                         Cell::Lstm { forget_gate, .. } => {
                             let (c_done, c_rest) = c.split_at_mut((t + 1) * bh);
-                            cells::lstm_forward(forget_gate, &self.weight_peephole, zx_row, zh_row, &c_done[srow(b)], &mut gates[grow(b)], &mut c_rest[row(b)], &mut h_next[row(b)]);
+                            // With a projection the cell's output goes to `m` and is projected below.
+                            let out = if projecting { &mut m[srow(b)] } else { &mut h_next[orow(b)] };
+                            cells::lstm_forward(forget_gate, &self.weight_peephole, zx_row, zh_row, &c_done[srow(b)], &mut gates[grow(b)], &mut c_rest[row(b)], out);
                         }
                         Cell::Gru { .. } => cells::gru_forward(zx_row, zh_row, &h_prev[row(b)], &mut gates[grow(b)], &mut gru[srow(b)], &mut h_next[row(b)]),
                         Cell::Elman(act) => {
@@ -281,12 +318,16 @@ impl<T: Real> RecurrentLayer<T> {
                     }
                 }
             }
+            if projecting {
+                // h_t = m_t·W_hrᵀ, one product for the batch (frozen rows are restored below).
+                gemm(MatRef::new(&m[t * bh..(t + 1) * bh], batch, hidden)?, MatRef::new(&self.weight_hr, state, hidden)?.t(), MatMut::new(h_next, batch, state)?, Accumulate::Overwrite)?;
+            }
             for b in 0..batch {
                 if active(b) {
-                    y[srow(b)].copy_from_slice(&h_next[row(b)]);
+                    y[osrow(b)].copy_from_slice(&h_next[orow(b)]);
                 } else {
                     // Past its length a sequence's state is frozen and its output stays zero.
-                    h_next[row(b)].copy_from_slice(&h_prev[row(b)]);
+                    h_next[orow(b)].copy_from_slice(&h_prev[orow(b)]);
                     if lstm {
                         c.copy_within(srow(b), (t + 1) * bh + b * hidden);
                     }
@@ -294,9 +335,9 @@ impl<T: Real> RecurrentLayer<T> {
             }
         }
 
-        let output = Output { y, h_n: h[steps * bh..].to_vec(), c_n: lstm.then(|| c[steps * bh..].to_vec()) };
+        let output = Output { y, h_n: h[steps * bs..].to_vec(), c_n: lstm.then(|| c[steps * bh..].to_vec()) };
         let (input_mask, recurrent_mask) = (masks.input.map(<[T]>::to_vec), masks.recurrent.map(<[T]>::to_vec));
-        let trace = Trace { steps, batch, lengths, x, h, c, gates, gru, input_mask, recurrent_mask };
+        let trace = Trace { steps, batch, lengths, x, h, m, c, gates, gru, input_mask, recurrent_mask };
         Ok((output, trace))
     }
 
@@ -304,9 +345,10 @@ impl<T: Real> RecurrentLayer<T> {
         let Trace { steps, batch, .. } = *trace;
         let hidden = self.hidden;
         let (bh, gh) = (batch * hidden, self.cell.gates() * hidden);
-        let lstm = self.cell.has_cell_state();
-        self.check_len("dy", grads.dy, steps * bh, format!("[T={steps}, B={batch}, H={hidden}]"))?;
-        self.check_len("dh_n", grads.dh_n, bh, format!("[B={batch}, H={hidden}]"))?;
+        let (state, lstm) = (self.state_size(), self.cell.has_cell_state());
+        let (bs, projecting) = (batch * state, state < hidden);
+        self.check_len("dy", grads.dy, steps * bs, format!("[T={steps}, B={batch}, H={state}]"))?;
+        self.check_len("dh_n", grads.dh_n, bs, format!("[B={batch}, H={state}]"))?;
         if lstm {
             self.check_len("dc_n", grads.dc_n, bh, format!("[B={batch}, H={hidden}]"))?;
         }
@@ -317,13 +359,15 @@ impl<T: Real> RecurrentLayer<T> {
         // The reset-after GRU's recurrent pre-activation gradient differs from the input one
         // (the reset scales only the recurrent n part); every other cell shares dZX.
         let mut dzh_gru = if self.cell == Cell::GRU { zeros(&name, trace.gates.len())? } else { Vec::new() };
-        let mut dh = grads.dh_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec);
+        let mut dh = grads.dh_n.map_or_else(|| vec![T::zero(); bs], <[T]>::to_vec);
         let mut dc = if lstm { grads.dc_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec) } else { Vec::new() };
-        let mut dh_prev = vec![T::zero(); bh];
+        let mut dh_prev = vec![T::zero(); bs];
         let mut d_reset_h = if reset_before { vec![T::zero(); bh] } else { Vec::new() };
         // dL/d(the state as the products read it), masked back into dh_prev each step.
-        let mut dh_used = vec![T::zero(); bh];
-        let h_used_all = mask_rows(&trace.h[..steps * bh], trace.recurrent_mask.as_deref(), hidden, batch);
+        let mut dh_used = vec![T::zero(); bs];
+        let h_used_all = mask_rows(&trace.h[..steps * bs], trace.recurrent_mask.as_deref(), state, batch);
+        // With a projection: dL/dh of every step (for W_hr's gradient) and dL/dm of this step.
+        let (mut dh_all, mut dm) = if projecting { (zeros(&name, steps * bs)?, vec![T::zero(); bh]) } else { (Vec::new(), Vec::new()) };
         let mut dpeep = vec![T::zero(); self.weight_peephole.len()];
 
         for t in (0..steps).rev() {
@@ -331,28 +375,40 @@ impl<T: Real> RecurrentLayer<T> {
             let row = |b: usize| b * hidden..(b + 1) * hidden;
             let grow = |b: usize| (t * batch + b) * gh..(t * batch + b + 1) * gh;
             let srow = |step: usize, b: usize| step * bh + b * hidden..step * bh + (b + 1) * hidden;
+            let orow = |b: usize| b * state..(b + 1) * state;
+            let osrow = |step: usize, b: usize| step * bs + b * state..step * bs + (b + 1) * state;
             for b in 0..batch {
                 if !active(b) {
                     // A frozen state passes its gradient straight back; its output was a constant.
-                    dh_prev[row(b)].copy_from_slice(&dh[row(b)]);
-                    continue;
+                    dh_prev[orow(b)].copy_from_slice(&dh[orow(b)]);
+                } else if let Some(dy) = grads.dy {
+                    dh[orow(b)].iter_mut().zip(&dy[osrow(t, b)]).for_each(|(d, &g)| *d = *d + g);
                 }
-                if let Some(dy) = grads.dy {
-                    dh[row(b)].iter_mut().zip(&dy[srow(t, b)]).for_each(|(d, &g)| *d = *d + g);
+            }
+            if projecting {
+                // dL/dm = dL/dh · W_hr for the active rows; W_hr's gradient is summed after the loop.
+                for b in 0..batch {
+                    if active(b) {
+                        dh_all[osrow(t, b)].copy_from_slice(&dh[orow(b)]);
+                    }
                 }
+                gemm(MatRef::new(&dh_all[t * bs..(t + 1) * bs], batch, state)?, MatRef::new(&self.weight_hr, state, hidden)?, MatMut::new(&mut dm, batch, hidden)?, Accumulate::Overwrite)?;
+            }
+            for b in (0..batch).filter(|&b| active(b)) {
                 let gates = &trace.gates[grow(b)];
                 match self.cell {
                     Cell::Lstm { forget_gate, .. } => {
                         let (c_prev, c_now) = (&trace.c[srow(t, b)], &trace.c[srow(t + 1, b)]);
-                        cells::lstm_backward(forget_gate, &self.weight_peephole, gates, c_prev, c_now, &dh[row(b)], &mut dc[row(b)], &mut dzx[grow(b)], &mut dpeep);
-                        dh_prev[row(b)].fill(T::zero());
+                        let dh_row = if projecting { &dm[row(b)] } else { &dh[orow(b)] };
+                        cells::lstm_backward(forget_gate, &self.weight_peephole, gates, c_prev, c_now, dh_row, &mut dc[row(b)], &mut dzx[grow(b)], &mut dpeep);
+                        dh_prev[orow(b)].fill(T::zero());
                     }
                     Cell::Gru { reset_after: true } => {
-                        let (h_prev, zh_n) = (&trace.h[srow(t, b)], &trace.gru[srow(t, b)]);
+                        let (h_prev, zh_n) = (&trace.h[osrow(t, b)], &trace.gru[srow(t, b)]);
                         cells::gru_backward(gates, zh_n, h_prev, &dh[row(b)], &mut dzx[grow(b)], &mut dzh_gru[grow(b)], &mut dh_prev[row(b)]);
                     }
                     Cell::Gru { reset_after: false } => {
-                        cells::gru_before_output_backward(gates, &trace.h[srow(t, b)], &dh[row(b)], &mut dzx[grow(b)], &mut dh_prev[row(b)]);
+                        cells::gru_before_output_backward(gates, &trace.h[osrow(t, b)], &dh[row(b)], &mut dzx[grow(b)], &mut dh_prev[row(b)]);
                     }
                     Cell::Elman(act) => {
                         cells::elman_backward(act, gates, &dh[row(b)], &mut dzx[grow(b)]);
@@ -383,7 +439,7 @@ impl<T: Real> RecurrentLayer<T> {
             } else {
                 // dh_{t-1} = (direct part) + dZH_t · W_hh, one GEMM for the whole batch.
                 let dzh = if self.cell == Cell::GRU { &dzh_gru } else { &dzx };
-                gemm(MatRef::new(&dzh[dz_t], batch, gh)?, MatRef::new(&self.weight_hh, gh, hidden)?, MatMut::new(&mut dh_used, batch, hidden)?, Accumulate::Overwrite)?;
+                gemm(MatRef::new(&dzh[dz_t], batch, gh)?, MatRef::new(&self.weight_hh, gh, state)?, MatMut::new(&mut dh_used, batch, state)?, Accumulate::Overwrite)?;
             }
             let mask = trace.recurrent_mask.as_deref();
             for (i, (d, &u)) in dh_prev.iter_mut().zip(&dh_used).enumerate() {
@@ -395,16 +451,16 @@ impl<T: Real> RecurrentLayer<T> {
         // The weight gradients of the whole sequence, one GEMM each.
         let rows = steps * batch;
         let dzh = if self.cell == Cell::GRU { &dzh_gru } else { &dzx };
-        let h_prev_all = MatRef::new(&h_used_all, rows, hidden)?;
+        let h_prev_all = MatRef::new(&h_used_all, rows, state)?;
         let mut weight_ih = vec![T::zero(); gh * self.input];
         gemm(MatRef::new(&dzx, rows, gh)?.t(), MatRef::new(&trace.x, rows, self.input)?, MatMut::new(&mut weight_ih, gh, self.input)?, Accumulate::Overwrite)?;
-        let mut weight_hh = vec![T::zero(); gh * hidden];
+        let mut weight_hh = vec![T::zero(); gh * state];
         if reset_before {
             let (h2, (rz, n)) = (2 * hidden, weight_hh.split_at_mut(2 * hidden * hidden));
             gemm(MatRef::with_row_stride(dzh, rows, h2, gh)?.t(), h_prev_all, MatMut::new(rz, h2, hidden)?, Accumulate::Overwrite)?;
             gemm(MatRef::with_row_stride(&dzh[h2..], rows, hidden, gh)?.t(), MatRef::new(&trace.gru, rows, hidden)?, MatMut::new(n, hidden, hidden)?, Accumulate::Overwrite)?;
         } else {
-            gemm(MatRef::new(dzh, rows, gh)?.t(), h_prev_all, MatMut::new(&mut weight_hh, gh, hidden)?, Accumulate::Overwrite)?;
+            gemm(MatRef::new(dzh, rows, gh)?.t(), h_prev_all, MatMut::new(&mut weight_hh, gh, state)?, Accumulate::Overwrite)?;
         }
         let mut dx = vec![T::zero(); rows * self.input];
         gemm(MatRef::new(&dzx, rows, gh)?, MatRef::new(&self.weight_ih, gh, self.input)?, MatMut::new(&mut dx, rows, self.input)?, Accumulate::Overwrite)?;
@@ -414,6 +470,11 @@ impl<T: Real> RecurrentLayer<T> {
         if !dpeep.is_empty() {
             parameters.push(dpeep);
         }
+        if projecting {
+            let mut weight_hr = vec![T::zero(); state * hidden];
+            gemm(MatRef::new(&dh_all, rows, state)?.t(), MatRef::new(&trace.m, rows, hidden)?, MatMut::new(&mut weight_hr, state, hidden)?, Accumulate::Overwrite)?;
+            parameters.push(weight_hr);
+        }
         Ok(Gradients { dx, dh0: dh, dc0: lstm.then_some(dc), parameters })
     }
 
@@ -422,7 +483,7 @@ impl<T: Real> RecurrentLayer<T> {
         let name = format!("{self}: x");
         self.check_len("x", Some(seq.x), elements(&name, &[steps, batch, self.input])?, format!("[T={steps}, B={batch}, I={}]", self.input))?;
         elements(&name, &[steps + 1, batch, self.cell.gates() * self.hidden])?;
-        self.check_len("h0", seq.h0, batch * self.hidden, format!("[B={batch}, H={}]", self.hidden))?;
+        self.check_len("h0", seq.h0, batch * self.state_size(), format!("[B={batch}, H={}]", self.state_size()))?;
         if seq.c0.is_some() && !self.cell.has_cell_state() {
             return Err(Error::config(self.to_string(), "c0 is given but only an LSTM has a cell state"));
         }

@@ -33,6 +33,8 @@ struct Spec {
     forget_gate: Option<bool>,
     /// LSTM only (default false).
     peepholes: Option<bool>,
+    /// LSTM only: PyTorch's `proj_size` (default 0, no projection).
+    proj_size: Option<usize>,
     /// GRU only (default true, PyTorch's form).
     reset_after: Option<bool>,
 }
@@ -81,13 +83,18 @@ impl StackConfig {
         only("activation", spec.activation.is_some() && spec.cell != CellName::Elman, "elman")?;
         only("forget_gate", spec.forget_gate.is_some() && spec.cell != CellName::Lstm, "lstm")?;
         only("peepholes", spec.peepholes.is_some() && spec.cell != CellName::Lstm, "lstm")?;
+        only("proj_size", spec.proj_size.is_some() && spec.cell != CellName::Lstm, "lstm")?;
         only("reset_after", spec.reset_after.is_some() && spec.cell != CellName::Gru, "gru")?;
         let cell = match spec.cell {
             CellName::Elman => Cell::Elman(match spec.activation {
                 Some(ActivationName::Relu) => Activation::Relu,
                 _ => Activation::Tanh,
             }),
-            CellName::Lstm => Cell::Lstm { forget_gate: spec.forget_gate.unwrap_or(true), peepholes: spec.peepholes.unwrap_or(false) },
+            CellName::Lstm => Cell::Lstm {
+                forget_gate: spec.forget_gate.unwrap_or(true),
+                peepholes: spec.peepholes.unwrap_or(false),
+                projection: spec.proj_size.unwrap_or(0),
+            },
             CellName::Gru => Cell::Gru { reset_after: spec.reset_after.unwrap_or(true) },
         };
         let merge = match spec.merge {

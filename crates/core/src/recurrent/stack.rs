@@ -54,9 +54,14 @@ impl StackConfig {
         if self.bidirectional { 2 } else { 1 }
     }
 
+    /// The size of each direction's state and output: `hidden`, or the LSTM's projection.
+    pub fn state_size(&self) -> usize {
+        self.cell.state_size(self.hidden)
+    }
+
     /// Features per step of each layer's (merged) output.
     pub fn output_size(&self) -> usize {
-        if self.bidirectional && self.merge == Merge::Concat { 2 * self.hidden } else { self.hidden }
+        if self.bidirectional && self.merge == Merge::Concat { 2 * self.state_size() } else { self.state_size() }
     }
 }
 
@@ -158,7 +163,7 @@ impl<T: Real> RecurrentStack<T> {
         };
         let between = (1..c.layers).map(|_| draw(c.dropout, steps * batch * c.output_size())).collect();
         let input = if c.input_dropout == 0.0 { Vec::new() } else { self.layers.iter().map(|l| draw(c.input_dropout, batch * l.input)).collect() };
-        let recurrent = if c.recurrent_dropout == 0.0 { Vec::new() } else { self.layers.iter().map(|l| draw(c.recurrent_dropout, batch * l.hidden)).collect() };
+        let recurrent = if c.recurrent_dropout == 0.0 { Vec::new() } else { self.layers.iter().map(|l| draw(c.recurrent_dropout, batch * l.state_size())).collect() };
         StackMasks { between, input, recurrent }
     }
 
@@ -191,11 +196,12 @@ impl<T: Real> RecurrentStack<T> {
         let (steps, batch, d) = (seq.steps, seq.batch, c.directions());
         let me = self.to_string();
         check_len(&format!("{me}: x"), seq.x.len(), elements(&me, &[steps, batch, c.input])?, format!("[T={steps}, B={batch}, I={}]", c.input))?;
-        let (bh, out_len) = (batch * c.hidden, elements(&me, &[steps, batch, c.output_size()])?);
+        // h is `state` wide (the projection, if any), c is `hidden` wide.
+        let (bs, bh, out_len) = (batch * c.state_size(), batch * c.hidden, elements(&me, &[steps, batch, c.output_size()])?);
         let states = elements(&me, &[c.layers, d, bh])?;
-        for (name, state) in [("h0", seq.h0), ("c0", seq.c0)] {
+        for (name, state, width) in [("h0", seq.h0, c.state_size()), ("c0", seq.c0, c.hidden)] {
             if let Some(s) = state {
-                check_len(&format!("{me}: {name}"), s.len(), states, format!("[layers·directions={}, B={batch}, H={}]", c.layers * d, c.hidden))?;
+                check_len(&format!("{me}: {name}"), s.len(), c.layers * d * batch * width, format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
             }
         }
         if let Some(masks) = masks {
@@ -224,13 +230,13 @@ impl<T: Real> RecurrentStack<T> {
                 let reversed = (dir == 1).then(|| reverse_in_time(&input, steps, batch, width, seq.lengths));
                 let x = reversed.as_deref().unwrap_or(&input);
                 let layer_masks = DropoutMasks { input: masks.input.get(k).map(|m| &m[..]), recurrent: masks.recurrent.get(k).map(|m| &m[..]) };
-                let (out, trace) = self.layers[k].forward_with_dropout(Sequences { x, h0: slot(seq.h0, k, bh), c0: slot(seq.c0, k, bh), ..seq }, layer_masks)?;
+                let (out, trace) = self.layers[k].forward_with_dropout(Sequences { x, h0: slot(seq.h0, k, bs), c0: slot(seq.c0, k, bh), ..seq }, layer_masks)?;
                 h_n.extend_from_slice(&out.h_n);
                 c_n.extend(out.c_n.unwrap_or_default());
                 traces.push(trace);
-                directions.push(if dir == 1 { reverse_in_time(&out.y, steps, batch, c.hidden, seq.lengths) } else { out.y });
+                directions.push(if dir == 1 { reverse_in_time(&out.y, steps, batch, c.state_size(), seq.lengths) } else { out.y });
             }
-            let mut merged = merge(c.merge, &directions, steps * batch, c.hidden);
+            let mut merged = merge(c.merge, &directions, steps * batch, c.state_size());
             if c.residual && l > 0 {
                 merged.iter_mut().zip(&input).for_each(|(y, &x)| *y = *y + x);
             }
@@ -247,7 +253,7 @@ impl<T: Real> RecurrentStack<T> {
     pub fn backward(&self, trace: &StackTrace<T>, grads: OutputGradients<'_, T>) -> Result<StackGradients<T>> {
         let c = self.config;
         let (steps, batch, d) = (trace.steps, trace.batch, c.directions());
-        let bh = batch * c.hidden;
+        let (bs, bh) = (batch * c.state_size(), batch * c.hidden);
         let out_len = steps * batch * c.output_size();
         let me = self.to_string();
         if let Some(dy) = grads.dy {
@@ -255,7 +261,8 @@ impl<T: Real> RecurrentStack<T> {
         }
         for (name, state) in [("dh_n", grads.dh_n), ("dc_n", grads.dc_n)] {
             if let Some(s) = state {
-                check_len(&format!("{me}: {name}"), s.len(), c.layers * d * bh, format!("[layers·directions={}, B={batch}, H={}]", c.layers * d, c.hidden))?;
+                let width = if name == "dh_n" { c.state_size() } else { c.hidden };
+                check_len(&format!("{me}: {name}"), s.len(), c.layers * d * batch * width, format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
             }
         }
         let lengths = trace.lengths.as_deref();
@@ -265,13 +272,13 @@ impl<T: Real> RecurrentStack<T> {
             if let Some(mask) = trace.masks.between.get(l) {
                 dy.iter_mut().zip(mask).for_each(|(g, &m)| *g = *g * m);
             }
-            let direction_dy = unmerge(c.merge, &dy, &trace.outputs[l * d..(l + 1) * d], steps * batch, c.hidden);
+            let direction_dy = unmerge(c.merge, &dy, &trace.outputs[l * d..(l + 1) * d], steps * batch, c.state_size());
             let mut dx: Option<Vec<T>> = None;
             for dir in 0..d {
                 let k = l * d + dir;
                 let width = self.layers[k].input;
-                let dy_dir = if dir == 1 { reverse_in_time(&direction_dy[dir], steps, batch, c.hidden, lengths) } else { direction_dy[dir].clone() };
-                let g = self.layers[k].backward(&trace.traces[k], OutputGradients { dy: Some(&dy_dir), dh_n: slot(grads.dh_n, k, bh), dc_n: slot(grads.dc_n, k, bh) })?;
+                let dy_dir = if dir == 1 { reverse_in_time(&direction_dy[dir], steps, batch, c.state_size(), lengths) } else { direction_dy[dir].clone() };
+                let g = self.layers[k].backward(&trace.traces[k], OutputGradients { dy: Some(&dy_dir), dh_n: slot(grads.dh_n, k, bs), dc_n: slot(grads.dc_n, k, bh) })?;
                 let g_dx = if dir == 1 { reverse_in_time(&g.dx, steps, batch, width, lengths) } else { g.dx.clone() };
                 dx = Some(match dx {
                     None => g_dx,
