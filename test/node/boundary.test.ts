@@ -52,6 +52,8 @@ describe('RecurrentStack across the wasm boundary', () => {
     expect(y[4]).toBeCloseTo(-0.6741436761583508, 6);
     expect(y[5]).toBe(0);
     expect(Array.from(out.hN)[1]).toBeCloseTo(0.3633994843890525, 6);
+    // The last output of each sequence: step 3 for the first, step 2 for the second.
+    expect(Array.from(out.last)).toEqual([y[4], y[3]]);
     expect(out.cN).toBeUndefined();
   });
 

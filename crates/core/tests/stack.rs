@@ -228,3 +228,36 @@ fn stateful_calls_continue_where_the_last_one_ended() {
         assert_eq!(first, pieces[..first.len()]);
     }
 }
+
+#[test]
+fn the_last_output_is_each_sequences_output_at_its_end_and_has_exact_gradients() {
+    let mut rng = Rng(60);
+    let (steps, lengths) = (5, [5, 2, 4]);
+    let batch = lengths.len();
+    // One direction: the last output is y at each sequence's own last step.
+    let mut stack = RecurrentStack::<f64>::new(StackConfig { layers: 2, ..config(Cell::LSTM) }).unwrap();
+    randomize(&mut stack, &mut rng);
+    let x = rng.vec(steps * batch * 3);
+    let seq = Sequences { x: &x, steps, batch, lengths: Some(&lengths), h0: None, c0: None };
+    let (out, _) = stack.forward(seq, None).unwrap();
+    let last = stack.last_output(&out, batch).unwrap();
+    for b in 0..batch {
+        let at = ((lengths[b] - 1) * batch + b) * 4;
+        assert_eq!(&last[b * 4..(b + 1) * 4], &out.y[at..at + 4]);
+    }
+    // Bidirectional, every merge: the gradient of the last output reaches x exactly.
+    for merge in [Merge::Concat, Merge::Sum, Merge::Mul, Merge::Ave] {
+        let mut stack = RecurrentStack::<f64>::new(StackConfig { layers: 2, bidirectional: true, merge, ..config(Cell::GRU) }).unwrap();
+        randomize(&mut stack, &mut rng);
+        let probe = rng.vec(batch * stack.config.output_size());
+        let loss = |x: &[f64]| {
+            let (out, _) = stack.forward(Sequences { x, ..seq }, None).unwrap();
+            stack.last_output(&out, batch).unwrap().iter().zip(&probe).map(|(a, b)| a * b).sum::<f64>()
+        };
+        let (out, trace) = stack.forward(seq, None).unwrap();
+        let dh_n = stack.last_output_gradient(&probe, &out, batch).unwrap();
+        let grads = stack.backward(&trace, OutputGradients { dh_n: Some(&dh_n), ..Default::default() }).unwrap();
+        common::assert_gradient(&format!("{merge:?} last output"), &grads.dx, &x, loss);
+    }
+    assert!(stack.last_output_gradient(&[0.0; 2], &out, batch).is_err());
+}

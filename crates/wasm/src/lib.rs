@@ -61,7 +61,8 @@ impl RecurrentStackHandle {
     pub fn forward(&self, x: &[f32], steps: usize, batch: usize, lengths: Option<Vec<u32>>, h0: Option<Vec<f32>>, c0: Option<Vec<f32>>) -> Result<StackOutput, JsValue> {
         let lengths = widen(lengths);
         let seq = core::recurrent::Sequences { x, steps, batch, lengths: lengths.as_deref(), h0: h0.as_deref(), c0: c0.as_deref() };
-        self.stack.forward(seq, None).map(|(out, _)| StackOutput::from(out)).map_err(to_js)
+        let (out, _) = self.stack.forward(seq, None).map_err(to_js)?;
+        self.output(out, batch)
     }
 
     /// Like `forward`, starting from the states the previous stateful call ended in.
@@ -69,13 +70,21 @@ impl RecurrentStackHandle {
     pub fn forward_stateful(&mut self, x: &[f32], steps: usize, batch: usize, lengths: Option<Vec<u32>>) -> Result<StackOutput, JsValue> {
         let lengths = widen(lengths);
         let seq = core::recurrent::Sequences { x, steps, batch, lengths: lengths.as_deref(), h0: None, c0: None };
-        self.stack.forward_stateful(seq, None).map(|(out, _)| StackOutput::from(out)).map_err(to_js)
+        let (out, _) = self.stack.forward_stateful(seq, None).map_err(to_js)?;
+        self.output(out, batch)
     }
 
     /// The next stateful call starts from zeros.
     #[wasm_bindgen(js_name = resetStates)]
     pub fn reset_states(&mut self) {
         self.stack.reset_states();
+    }
+}
+
+impl RecurrentStackHandle {
+    fn output(&self, out: core::recurrent::Output<f32>, batch: usize) -> Result<StackOutput, JsValue> {
+        let last = self.stack.last_output(&out, batch).map_err(to_js)?;
+        Ok(StackOutput { y: out.y, last, h_n: out.h_n, c_n: out.c_n })
     }
 }
 
@@ -87,14 +96,9 @@ fn widen(lengths: Option<Vec<u32>>) -> Option<Vec<usize>> {
 #[wasm_bindgen]
 pub struct StackOutput {
     y: Vec<f32>,
+    last: Vec<f32>,
     h_n: Vec<f32>,
     c_n: Option<Vec<f32>>,
-}
-
-impl From<core::recurrent::Output<f32>> for StackOutput {
-    fn from(out: core::recurrent::Output<f32>) -> Self {
-        StackOutput { y: out.y, h_n: out.h_n, c_n: out.c_n }
-    }
 }
 
 #[wasm_bindgen]
@@ -103,6 +107,12 @@ impl StackOutput {
     #[wasm_bindgen(getter)]
     pub fn y(&self) -> Vec<f32> {
         self.y.clone()
+    }
+
+    /// Each sequence's last output, `[batch, output]` (Keras `return_sequences=False`).
+    #[wasm_bindgen(getter)]
+    pub fn last(&self) -> Vec<f32> {
+        self.last.clone()
     }
 
     /// `[layers · directions, batch, hidden]`.

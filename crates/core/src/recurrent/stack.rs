@@ -167,6 +167,37 @@ impl<T: Real> RecurrentStack<T> {
         StackMasks { between, input, recurrent }
     }
 
+    /// The last output of each sequence, `[batch, output]` (Keras `return_sequences=False`):
+    /// the top layer's final states, merged like the outputs; for a bidirectional stack that is
+    /// the forward direction at each sequence's end and the backward one at its start.
+    pub fn last_output(&self, output: &Output<T>, batch: usize) -> Result<Vec<T>> {
+        let directions = self.top_states(&output.h_n, batch)?;
+        Ok(merge(self.config.merge, &directions, batch, self.config.state_size()))
+    }
+
+    /// The `dh_n` for `backward` that a gradient of `last_output` gives (zero below the top layer).
+    pub fn last_output_gradient(&self, d_last: &[T], output: &Output<T>, batch: usize) -> Result<Vec<T>> {
+        let c = self.config;
+        check_len(&format!("{self}: last output gradient"), d_last.len(), batch * c.output_size(), format!("[B={batch}, {}]", c.output_size()))?;
+        let directions = self.top_states(&output.h_n, batch)?;
+        let mut dh_n = vec![T::zero(); output.h_n.len()];
+        let top = (c.layers - 1) * c.directions() * batch * c.state_size();
+        for (d, grad) in unmerge(c.merge, d_last, &directions, batch, c.state_size()).into_iter().enumerate() {
+            let start = top + d * grad.len();
+            dh_n[start..start + grad.len()].copy_from_slice(&grad);
+        }
+        Ok(dh_n)
+    }
+
+    /// The top layer's final state of each direction, `[batch, state]` each.
+    fn top_states(&self, h_n: &[T], batch: usize) -> Result<Vec<Vec<T>>> {
+        let c = self.config;
+        let size = batch * c.state_size();
+        check_len(&format!("{self}: final states"), h_n.len(), c.layers * c.directions() * size, format!("[layers·directions={}, B={batch}, H={}]", c.layers * c.directions(), c.state_size()))?;
+        let top = (c.layers - 1) * c.directions() * size;
+        Ok(h_n[top..].chunks_exact(size).map(<[T]>::to_vec).collect())
+    }
+
     /// Stateful mode (Keras `stateful=True`): starts from the states the previous stateful call
     /// ended in (zeros at first and after `reset_states`), and keeps the new ones. Initial
     /// states given in `seq` take precedence. No gradient flows between calls.
