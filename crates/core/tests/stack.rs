@@ -9,7 +9,7 @@ use seqwasm_core::recurrent::{Cell, Merge, OutputGradients, RecurrentLayer, Recu
 use seqwasm_core::Activation;
 
 fn config(cell: Cell) -> StackConfig {
-    StackConfig { cell, input: 3, hidden: 4, layers: 1, bidirectional: false, merge: Merge::Concat, residual: false, dropout: 0.0, input_dropout: 0.0, recurrent_dropout: 0.0 }
+    StackConfig { cell, input: 3, hidden: 4, layers: 1, bidirectional: false, merge: Merge::Concat, residual: false, dropout: 0.0, input_dropout: 0.0, recurrent_dropout: 0.0, forget_bias: 0.0 }
 }
 
 fn randomize(stack: &mut RecurrentStack<f64>, rng: &mut Rng) {
@@ -179,6 +179,11 @@ fn configs_parse_from_json_and_reject_what_does_not_apply() {
     assert_eq!(StackConfig::from_json(r#"{"cell": "lstm", "input": 1, "hidden": 4, "proj_size": 2}"#).unwrap().cell, Cell::Lstm { forget_gate: true, peepholes: false, projection: 2 });
     let config = StackConfig::from_json(r#"{"cell": "gru", "input": 1, "hidden": 2, "input_dropout": 0.25, "recurrent_dropout": 0.5}"#).unwrap();
     assert_eq!((config.input_dropout, config.recurrent_dropout), (0.25, 0.5));
+    // The forget gate's initial bias (Keras unit_forget_bias) fills the f block of bias_ih only.
+    let stack = RecurrentStack::<f32>::new(StackConfig::from_json(r#"{"cell": "lstm", "input": 1, "hidden": 2, "forget_bias": 1}"#).unwrap()).unwrap();
+    assert_eq!(stack.parameter("bias_ih_l0").unwrap(), [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    assert!(stack.parameter("bias_hh_l0").unwrap().iter().all(|&b| b == 0.0));
+    assert!(StackConfig::from_json(r#"{"cell": "gru", "input": 1, "hidden": 2, "forget_bias": 1}"#).unwrap_err().to_string().contains("applies only to a lstm"));
     assert_eq!(StackConfig::from_json(r#"{"cell": "gru", "input": 1, "hidden": 2, "reset_after": false}"#).unwrap().cell, Cell::Gru { reset_after: false });
     assert_eq!(StackConfig::from_json(r#"{"cell": "elman", "input": 1, "hidden": 2, "activation": "relu"}"#).unwrap().cell, Cell::Elman(Activation::Relu));
 

@@ -35,6 +35,8 @@ struct Spec {
     peepholes: Option<bool>,
     /// LSTM only: PyTorch's `proj_size` (default 0, no projection).
     proj_size: Option<usize>,
+    /// LSTM only: the forget gate's initial bias (default 0, PyTorch; Keras uses 1).
+    forget_bias: Option<f64>,
     /// GRU only (default true, PyTorch's form).
     reset_after: Option<bool>,
 }
@@ -84,6 +86,7 @@ impl StackConfig {
         only("forget_gate", spec.forget_gate.is_some() && spec.cell != CellName::Lstm, "lstm")?;
         only("peepholes", spec.peepholes.is_some() && spec.cell != CellName::Lstm, "lstm")?;
         only("proj_size", spec.proj_size.is_some() && spec.cell != CellName::Lstm, "lstm")?;
+        only("forget_bias", spec.forget_bias.is_some() && spec.cell != CellName::Lstm, "lstm")?;
         only("reset_after", spec.reset_after.is_some() && spec.cell != CellName::Gru, "gru")?;
         let cell = match spec.cell {
             CellName::Elman => Cell::Elman(match spec.activation {
@@ -114,6 +117,7 @@ impl StackConfig {
             dropout: spec.dropout,
             input_dropout: spec.input_dropout,
             recurrent_dropout: spec.recurrent_dropout,
+            forget_bias: spec.forget_bias.unwrap_or(0.0),
         })
     }
 }

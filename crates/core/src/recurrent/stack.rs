@@ -36,6 +36,9 @@ pub struct StackConfig {
     /// and `recurrent_dropout` of a recurrent layer): one mask per sequence for all steps.
     pub input_dropout: f64,
     pub recurrent_dropout: f64,
+    /// LSTM only: the initial value of the forget gate's bias (Keras `unit_forget_bias` is 1),
+    /// so that a fresh cell remembers; set in `bias_ih`, zero elsewhere.
+    pub forget_bias: f64,
 }
 
 /// Scaled dropout masks for one training call (`0` or `1/(1−p)` per value).
@@ -107,11 +110,19 @@ impl<T: Real> RecurrentStack<T> {
                 return Err(Error::config("recurrent stack", format!("{name} must be in [0, 1), got {p}")));
             }
         }
+        if config.forget_bias != 0.0 && !config.cell.has_cell_state() {
+            return Err(Error::config("recurrent stack", "forget_bias applies only to an LSTM"));
+        }
+        let forget_bias = T::from(config.forget_bias).ok_or_else(|| Error::config("recurrent stack", "forget_bias is not a number"))?;
         let mut layers = Vec::new();
         for l in 0..config.layers {
             let input = if l == 0 { config.input } else { config.output_size() };
             for _ in 0..config.directions() {
-                layers.push(RecurrentLayer::new(config.cell, input, config.hidden)?);
+                let mut layer = RecurrentLayer::new(config.cell, input, config.hidden)?;
+                if config.cell.has_cell_state() {
+                    layer.bias_ih[config.hidden..2 * config.hidden].fill(forget_bias);
+                }
+                layers.push(layer);
             }
         }
         Ok(RecurrentStack { config, layers, carried: None })
