@@ -71,6 +71,39 @@ describe('RecurrentStack across the wasm boundary', () => {
     expect(thrown(() => stack.forwardStateful(new Float32Array(4), 1, 2))).toMatchObject({ name: 'ShapeError', message: expect.stringContaining('reset the states') });
   });
 
+  it('trains: gradients of a closed-form step come back by parameter name', () => {
+    // One Elman step, y = tanh(w·x + u·h0): dy/dx = w(1 − y²), dy/dw = x(1 − y²), dy/dh0 = u(1 − y²).
+    const stack = new RecurrentStack('{"cell": "elman", "input": 1, "hidden": 1}');
+    stack.setParameter('weight_ih_l0', new Float32Array([0.8]));
+    stack.setParameter('weight_hh_l0', new Float32Array([-0.5]));
+    expect(thrown(() => stack.backward(new Float32Array([1])))).toMatchObject({ name: 'ConfigError', message: expect.stringContaining('forwardTrain first') });
+    const y = stack.forwardTrain(new Float32Array([0.6]), 1, 1, undefined, new Float32Array([0.4]), undefined, 1).y[0];
+    expect(y).toBeCloseTo(Math.tanh(0.8 * 0.6 - 0.5 * 0.4), 6);
+    const grads = stack.backward(new Float32Array([1]));
+    const slope = 1 - y * y;
+    expect(grads.dx[0]).toBeCloseTo(0.8 * slope, 6);
+    expect(grads.dh0[0]).toBeCloseTo(-0.5 * slope, 6);
+    expect(grads.parameter('weight_ih_l0')[0]).toBeCloseTo(0.6 * slope, 6);
+    expect(grads.parameter('weight_hh_l0')[0]).toBeCloseTo(0.4 * slope, 6);
+    expect(grads.parameter('bias_hh_l0')[0]).toBeCloseTo(slope, 6);
+    expect(thrown(() => grads.parameter('weight_xx'))).toMatchObject({ name: 'ConfigError' });
+    expect(thrown(() => stack.backward(new Float32Array(3)))).toMatchObject({ name: 'ShapeError', message: expect.stringContaining('dy') });
+  });
+
+  it('draws the same dropout masks for the same seed', () => {
+    const stack = new RecurrentStack('{"cell": "lstm", "input": 2, "hidden": 3, "layers": 2, "dropout": 0.5, "input_dropout": 0.5, "recurrent_dropout": 0.5}');
+    for (const name of stack.parameterNames()) {
+      const size = stack.parameter(name).length;
+      stack.setParameter(name, new Float32Array(size).map((_, i) => Math.sin(i + name.length)));
+    }
+    const x = new Float32Array(4 * 2 * 2).map((_, i) => Math.cos(i));
+    const run = (seed: number) => Array.from(stack.forwardTrain(x, 4, 2, undefined, undefined, undefined, seed).y);
+    expect(run(7)).toEqual(run(7));
+    expect(run(7)).not.toEqual(run(8));
+    // Inference applies no dropout.
+    expect(Array.from(stack.forward(x, 4, 2).y)).not.toEqual(run(7));
+  });
+
   it('answers bad configs, shapes and names with named errors', () => {
     expect(thrown(() => new RecurrentStack('{"cell": "lstm", "input": 3, "hiden": 4}'))).toMatchObject({ name: 'ConfigError', message: expect.stringContaining('unknown field `hiden`') });
     expect(thrown(() => new RecurrentStack('{"cell": "gru", "input": 3, "hidden": 4, "dropout": 1}'))).toMatchObject({ name: 'ConfigError' });

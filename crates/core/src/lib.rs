@@ -11,10 +11,12 @@ pub mod layers;
 pub mod loss;
 pub mod real;
 pub mod recurrent;
+pub mod rng;
 
 pub use error::{Error, Result};
 pub use gemm::{gemm, Accumulate, MatMut, MatRef};
 pub use real::Real;
+pub use rng::Rng;
 pub use loss::{Loss, Target};
 pub use activation::Activation;
 pub use recurrent::{Cell, RecurrentLayer};

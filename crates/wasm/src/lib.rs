@@ -31,6 +31,8 @@ pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<
 #[wasm_bindgen(js_name = RecurrentStack)]
 pub struct RecurrentStackHandle {
     stack: core::recurrent::RecurrentStack<f32>,
+    /// What the last `forwardTrain` recorded, for `backward`.
+    trace: Option<core::recurrent::StackTrace<f32>>,
 }
 
 #[wasm_bindgen(js_class = RecurrentStack)]
@@ -39,7 +41,7 @@ impl RecurrentStackHandle {
     #[wasm_bindgen(constructor)]
     pub fn new(config: &str) -> Result<RecurrentStackHandle, JsValue> {
         let config = core::recurrent::StackConfig::from_json(config).map_err(to_js)?;
-        Ok(RecurrentStackHandle { stack: core::recurrent::RecurrentStack::new(config).map_err(to_js)? })
+        Ok(RecurrentStackHandle { stack: core::recurrent::RecurrentStack::new(config).map_err(to_js)?, trace: None })
     }
 
     /// PyTorch's names of every parameter, in order.
@@ -74,6 +76,29 @@ impl RecurrentStackHandle {
         self.output(out, batch)
     }
 
+    /// A training forward: draws the dropout masks from `seed` and keeps what `backward` needs.
+    #[wasm_bindgen(js_name = forwardTrain)]
+    pub fn forward_train(&mut self, x: &[f32], steps: usize, batch: usize, lengths: Option<Vec<u32>>, h0: Option<Vec<f32>>, c0: Option<Vec<f32>>, seed: u32) -> Result<StackOutput, JsValue> {
+        let lengths = widen(lengths);
+        let seq = core::recurrent::Sequences { x, steps, batch, lengths: lengths.as_deref(), h0: h0.as_deref(), c0: c0.as_deref() };
+        let mut rng = core::Rng::new(u64::from(seed));
+        let masks = self.stack.dropout_masks(steps, batch, || rng.uniform());
+        let (out, trace) = self.stack.forward(seq, Some(&masks)).map_err(to_js)?;
+        self.trace = Some(trace);
+        self.output(out, batch)
+    }
+
+    /// Gradients of the last `forwardTrain`, given dL/dy `[steps, batch, output]` and optionally
+    /// dL/dh_n and dL/dc_n (each `[layers · directions, batch, ·]`).
+    pub fn backward(&self, dy: Option<Vec<f32>>, dh_n: Option<Vec<f32>>, dc_n: Option<Vec<f32>>) -> Result<StackGradients, JsValue> {
+        let trace = self.trace.as_ref().ok_or_else(|| to_js(core::Error::config(self.stack.to_string(), "backward needs a forwardTrain first")))?;
+        let grads = core::recurrent::OutputGradients { dy: dy.as_deref(), dh_n: dh_n.as_deref(), dc_n: dc_n.as_deref() };
+        let g = self.stack.backward(trace, grads).map_err(to_js)?;
+        let names = self.parameter_names();
+        let parameters = names.into_iter().zip(g.layers.into_iter().flat_map(|layer| layer.parameters)).collect();
+        Ok(StackGradients { dx: g.dx, dh0: g.dh0, dc0: g.dc0, parameters })
+    }
+
     /// The next stateful call starts from zeros.
     #[wasm_bindgen(js_name = resetStates)]
     pub fn reset_states(&mut self) {
@@ -90,6 +115,42 @@ impl RecurrentStackHandle {
 
 fn widen(lengths: Option<Vec<u32>>) -> Option<Vec<usize>> {
     lengths.map(|l| l.into_iter().map(|v| v as usize).collect())
+}
+
+/// What `RecurrentStack.backward` returns; each getter copies one array out.
+#[wasm_bindgen]
+pub struct StackGradients {
+    dx: Vec<f32>,
+    dh0: Vec<f32>,
+    dc0: Option<Vec<f32>>,
+    parameters: Vec<(String, Vec<f32>)>,
+}
+
+#[wasm_bindgen]
+impl StackGradients {
+    #[wasm_bindgen(getter)]
+    pub fn dx(&self) -> Vec<f32> {
+        self.dx.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn dh0(&self) -> Vec<f32> {
+        self.dh0.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn dc0(&self) -> Option<Vec<f32>> {
+        self.dc0.clone()
+    }
+
+    /// The gradient of the parameter called `name`.
+    pub fn parameter(&self, name: &str) -> Result<Vec<f32>, JsValue> {
+        self.parameters.iter().find(|(n, _)| n == name).map(|(_, g)| g.clone()).ok_or_else(|| {
+            let js = js_sys::Error::new(&format!("no gradient for a parameter named `{name}`"));
+            js.set_name("ConfigError");
+            js.into()
+        })
+    }
 }
 
 /// What `RecurrentStack.forward` returns; each getter copies one array out.
