@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every suite (Rust core natively, then vitest: Node, Chromium, set-up), keeps going
+# Runs every suite (Rust core natively, vitest: Node, Chromium, set-up; the bench's smoke run), keeps going
 # when one fails, and ends with one line summing them all: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,9 @@ if [ -f test-results/vitest.json ]; then
   passed=$((passed + p)); failed=$((failed + f))
 fi
 [ "$status" = 0 ] || [ "$f" -gt 0 ] || broken+=("vitest")
+
+echo "== bench smoke (no timing assertion: the run must only complete)"
+if node bench/run.js --smoke; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "bench smoke failed"; fi
 
 failed=$((failed + ${#broken[@]}))
 [ ${#broken[@]} = 0 ] || echo "suites that failed outside a test: ${broken[*]}"
