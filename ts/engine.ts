@@ -1,7 +1,7 @@
 // The engine: one wasm instance (and, for the threads build, its pool of threads) on the
 // thread that runs it, whether that is a worker or the caller's own thread.
 import { ConfigError, DisposedError, fromWasm } from './errors.js';
-import { chooseFlavour, threadsOption, type Flavour } from './flavour.js';
+import { chooseFlavour, threadsOption, type Choice, type Flavour } from './flavour.js';
 import { importGlue, type Glue } from './glue.js';
 import type { EngineInfo, EngineOptions } from './api.js';
 import type { Platform, PoolThread } from './platform.js';
@@ -16,8 +16,12 @@ export class Engine {
     private readonly pool: PoolThread[],
   ) {}
 
-  static async load(platform: Platform, options: EngineOptions = {}): Promise<Engine> {
-    const choice = chooseFlavour(threadsOption(options.threads), platform.capabilities());
+  /** Loads the flavour `choice` names; by default it probes the platform and chooses. */
+  static async load(
+    platform: Platform,
+    options: EngineOptions = {},
+    choice: Choice = chooseFlavour(threadsOption(options.threads), platform.capabilities()),
+  ): Promise<Engine> {
     const module = options.wasm?.[choice.flavour] ?? (await platform.loadModule(choice.flavour));
     if (!(module instanceof WebAssembly.Module)) {
       throw new ConfigError(`wasm.${choice.flavour} must be a compiled WebAssembly.Module`);
@@ -85,10 +89,11 @@ export class Engine {
 const shared = new Map<Flavour, Promise<Engine>>();
 
 export async function sharedEngine(platform: Platform, options: EngineOptions): Promise<Engine> {
-  const flavour = chooseFlavour(threadsOption(options.threads), platform.capabilities()).flavour;
+  const choice = chooseFlavour(threadsOption(options.threads), platform.capabilities());
+  const flavour = choice.flavour;
   let engine = shared.get(flavour);
   if (!engine) {
-    engine = Engine.load(platform, options);
+    engine = Engine.load(platform, options, choice);
     shared.set(flavour, engine);
     engine.catch(() => shared.delete(flavour));
   }
