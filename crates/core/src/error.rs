@@ -9,6 +9,8 @@ pub enum Error {
     Shape { op: String, expected: String, got: String },
     /// An option or configuration value is invalid.
     Config { what: String, reason: String },
+    /// A value is NaN or infinite where a finite number is needed.
+    Numeric { what: String, reason: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -22,11 +24,25 @@ impl Error {
         Error::Config { what: what.into(), reason: reason.into() }
     }
 
+    pub fn numeric(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Numeric { what: what.into(), reason: reason.into() }
+    }
+
+    /// The same error, said to have happened inside `place` (such as `layer 2`).
+    pub fn within(self, place: &str) -> Self {
+        match self {
+            Error::Shape { op, expected, got } => Error::Shape { op: format!("{place}: {op}"), expected, got },
+            Error::Config { what, reason } => Error::Config { what: format!("{place}: {what}"), reason },
+            Error::Numeric { what, reason } => Error::Numeric { what: format!("{place}: {what}"), reason },
+        }
+    }
+
     /// The name of the facade's error class for this error.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Shape { .. } => "ShapeError",
             Error::Config { .. } => "ConfigError",
+            Error::Numeric { .. } => "NumericError",
         }
     }
 }
@@ -52,7 +68,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Shape { op, expected, got } => write!(f, "{op}: expected {expected}, got {got}"),
-            Error::Config { what, reason } => write!(f, "{what}: {reason}"),
+            Error::Config { what, reason } | Error::Numeric { what, reason } => write!(f, "{what}: {reason}"),
         }
     }
 }

@@ -7,8 +7,10 @@
 pub mod activation;
 pub mod error;
 pub mod gemm;
+pub mod init;
 pub mod layers;
 pub mod loss;
+pub mod model;
 pub mod real;
 pub mod recurrent;
 pub mod rng;
@@ -20,3 +22,5 @@ pub use rng::Rng;
 pub use loss::{Loss, Target};
 pub use activation::Activation;
 pub use recurrent::{Cell, RecurrentLayer};
+pub use model::{Batch, Inputs, Model};
+pub use init::Initializer;

@@ -21,6 +21,9 @@ pub enum Loss {
     KlDivergence,
     /// Logits against integer class targets.
     SoftmaxCrossEntropy,
+    /// Probabilities (a softmax's output) against integer class targets: `−log p[target]`,
+    /// with `p` clipped to [1e-7, 1] as Keras does.
+    CrossEntropy,
 }
 
 /// Targets: values shaped like the predictions, or one class id per row.
@@ -31,6 +34,57 @@ pub enum Target<'a, T> {
 }
 
 impl Loss {
+    /// Keras' names: `"mse"`, `"mae"`, `"huber"`, `"binary_crossentropy"`, `"kl_divergence"`,
+    /// `"sparse_categorical_crossentropy"`, as a string or as `{"type": name, …options}` with
+    /// `delta` (Huber, default 1) or `from_logits` (the cross-entropies, default false).
+    pub fn from_json(json: &str) -> Result<Self> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Spec {
+            #[serde(rename = "type")]
+            name: String,
+            delta: Option<f64>,
+            from_logits: Option<bool>,
+        }
+        let what = "loss";
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::config(what, e.to_string()))?;
+        let spec: Spec = match value {
+            serde_json::Value::String(name) => Spec { name, delta: None, from_logits: None },
+            other => serde_json::from_value(other).map_err(|e| Error::config(what, e.to_string()))?,
+        };
+        let logits = spec.from_logits;
+        let loss = match spec.name.as_str() {
+            "mse" | "mean_squared_error" => Loss::MeanSquaredError,
+            "mae" | "mean_absolute_error" => Loss::MeanAbsoluteError,
+            "huber" => {
+                let delta = spec.delta.unwrap_or(1.0);
+                if !(delta > 0.0 && delta.is_finite()) {
+                    return Err(Error::config(what, format!("huber delta must be positive, got {delta}")));
+                }
+                Loss::Huber { delta }
+            }
+            "binary_crossentropy" => Loss::BinaryCrossEntropy { from_logits: logits.unwrap_or(false) },
+            "kl_divergence" | "kld" => Loss::KlDivergence,
+            "sparse_categorical_crossentropy" if logits == Some(true) => Loss::SoftmaxCrossEntropy,
+            "sparse_categorical_crossentropy" => Loss::CrossEntropy,
+            other => {
+                return Err(Error::config(what, format!("unknown loss `{other}` (mse, mae, huber, binary_crossentropy, kl_divergence, sparse_categorical_crossentropy)")))
+            }
+        };
+        if spec.delta.is_some() && !matches!(loss, Loss::Huber { .. }) {
+            return Err(Error::config(what, "`delta` applies only to huber"));
+        }
+        if logits.is_some() && !matches!(loss, Loss::BinaryCrossEntropy { .. } | Loss::SoftmaxCrossEntropy | Loss::CrossEntropy) {
+            return Err(Error::config(what, "`from_logits` applies only to the cross-entropies"));
+        }
+        Ok(loss)
+    }
+
+    /// Whether targets are class ids (one per row) rather than values shaped like predictions.
+    pub fn takes_classes(self) -> bool {
+        matches!(self, Loss::SoftmaxCrossEntropy | Loss::CrossEntropy)
+    }
+
     /// The loss and its gradient with respect to `pred`.
     pub fn evaluate<T: Real>(self, pred: &[T], target: Target<'_, T>, rows: usize, cols: usize, mask: Option<&[T]>) -> Result<(T, Vec<T>)> {
         let what = format!("{self:?} loss");
@@ -71,7 +125,22 @@ impl Loss {
                     }
                 }
             }
-            (Loss::SoftmaxCrossEntropy, Target::Values(_)) => {
+            (Loss::CrossEntropy, Target::Classes(classes)) => {
+                if classes.len() != rows {
+                    return Err(Error::shape(format!("{what}: targets"), format!("{rows} class ids"), format!("{} values", classes.len())));
+                }
+                if let Some(r) = classes.iter().position(|&c| c as usize >= cols) {
+                    return Err(Error::shape(format!("{what}: targets"), format!("class ids below {cols}"), format!("{} at row {r}", classes[r])));
+                }
+                let eps = lit::<T>(1e-7);
+                for r in 0..rows {
+                    let i = r * cols + classes[r] as usize;
+                    let p = pred[i].max(eps).min(T::one());
+                    loss = loss - weight(r) * p.ln();
+                    grad[i] = if p == pred[i] { -weight(r) / (p * total) } else { T::zero() };
+                }
+            }
+            (Loss::SoftmaxCrossEntropy | Loss::CrossEntropy, Target::Values(_)) => {
                 return Err(Error::config(&what, "needs integer class targets"));
             }
             (_, Target::Classes(_)) => return Err(Error::config(&what, "needs target values shaped like the predictions")),
@@ -123,7 +192,7 @@ impl Loss {
                 let (t, pc) = (t.max(eps).min(one), p.max(eps).min(one));
                 (t * (t / pc).ln(), if p == pc { -t / pc } else { zero })
             }
-            Loss::SoftmaxCrossEntropy => unreachable!("handled per row"),
+            Loss::SoftmaxCrossEntropy | Loss::CrossEntropy => unreachable!("handled per row"),
         }
     }
 }

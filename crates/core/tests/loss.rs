@@ -60,17 +60,34 @@ fn gradients_equal_finite_differences() {
         }
     }
     let logits = rng.vec(rows * cols);
+    // Probabilities in (0.1, 0.9) for the cross-entropy that takes them.
+    let probabilities: Vec<f64> = logits.iter().map(|z| 0.5 + 0.4 * z).collect();
     let classes = [2, 0, 1, 2];
-    for mask in [None, Some(&mask[..])] {
-        let (_, grad) = Loss::SoftmaxCrossEntropy.evaluate(&logits, Target::Classes(&classes), rows, cols, mask).unwrap();
-        for i in 0..logits.len() {
-            let numeric = numeric_derivative(|d| {
-                let mut moved = logits.clone();
-                moved[i] += d;
-                Loss::SoftmaxCrossEntropy.evaluate(&moved, Target::Classes(&classes), rows, cols, mask).unwrap().0
-            });
-            assert!(relative_error(grad[i], numeric) < 1e-6, "cross-entropy [{i}]: {} vs {numeric}", grad[i]);
+    for (loss, point) in [(Loss::SoftmaxCrossEntropy, &logits), (Loss::CrossEntropy, &probabilities)] {
+        for mask in [None, Some(&mask[..])] {
+            let (_, grad) = loss.evaluate(point, Target::Classes(&classes), rows, cols, mask).unwrap();
+            for i in 0..point.len() {
+                let numeric = numeric_derivative(|d| {
+                    let mut moved = point.clone();
+                    moved[i] += d;
+                    loss.evaluate(&moved, Target::Classes(&classes), rows, cols, mask).unwrap().0
+                });
+                assert!(relative_error(grad[i], numeric) < 1e-6, "{loss:?} [{i}]: {} vs {numeric}", grad[i]);
+            }
         }
+    }
+}
+
+#[test]
+fn losses_parse_from_keras_names() {
+    assert_eq!(Loss::from_json(r#""mse""#).unwrap(), Loss::MeanSquaredError);
+    assert_eq!(Loss::from_json(r#"{"type": "huber", "delta": 0.5}"#).unwrap(), Loss::Huber { delta: 0.5 });
+    assert_eq!(Loss::from_json(r#""sparse_categorical_crossentropy""#).unwrap(), Loss::CrossEntropy);
+    assert_eq!(Loss::from_json(r#"{"type": "sparse_categorical_crossentropy", "from_logits": true}"#).unwrap(), Loss::SoftmaxCrossEntropy);
+    assert_eq!(Loss::from_json(r#"{"type": "binary_crossentropy", "from_logits": true}"#).unwrap(), Loss::BinaryCrossEntropy { from_logits: true });
+    for (json, needle) in [(r#""hinge""#, "unknown loss `hinge`"), (r#"{"type": "mse", "delta": 1}"#, "`delta` applies only to huber"), (r#"{"type": "huber", "delta": -1}"#, "positive"), (r#"{"type": "mse", "weight": 1}"#, "weight")] {
+        let err = Loss::from_json(json).unwrap_err();
+        assert!(err.kind() == "ConfigError" && err.to_string().contains(needle), "{json}: {err}");
     }
 }
 
