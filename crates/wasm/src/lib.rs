@@ -189,6 +189,150 @@ impl StackOutput {
     }
 }
 
+/// A model (a JSON topology of layers, see `core::model`) living in wasm memory. Data is
+/// batch-major, `[batch, steps, features]`, as Keras has it.
+#[wasm_bindgen(js_name = Model)]
+pub struct ModelHandle {
+    model: core::Model<f32>,
+}
+
+#[wasm_bindgen(js_class = Model)]
+impl ModelHandle {
+    /// `seed` fixes the initial weights.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &str, seed: u32) -> Result<ModelHandle, JsValue> {
+        Ok(ModelHandle { model: core::Model::from_json(config, u64::from(seed)).map_err(to_js)? })
+    }
+
+    /// One row per layer: `{index, kind, sequence, features, parameters}`, as JSON.
+    pub fn summary(&self) -> String {
+        serde_json::to_string(&self.model.summary()).unwrap_or_default()
+    }
+
+    /// Whether the input is token ids (`predictIds`) rather than values (`predict`).
+    #[wasm_bindgen(getter, js_name = takesIds)]
+    pub fn takes_ids(&self) -> bool {
+        self.model.takes_ids()
+    }
+
+    /// Features per input step (0 for ids).
+    #[wasm_bindgen(getter, js_name = inputFeatures)]
+    pub fn input_features(&self) -> usize {
+        self.model.input_features()
+    }
+
+    #[wasm_bindgen(getter, js_name = outputFeatures)]
+    pub fn output_features(&self) -> usize {
+        self.model.output_shape().features
+    }
+
+    /// Whether the output has a time axis (the last recurrent layer returns sequences).
+    #[wasm_bindgen(getter, js_name = outputSequence)]
+    pub fn output_sequence(&self) -> bool {
+        self.model.output_shape().sequence
+    }
+
+    #[wasm_bindgen(js_name = parameterNames)]
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.model.parameters().into_iter().map(|(name, _)| name).collect()
+    }
+
+    pub fn parameter(&self, name: &str) -> Result<Vec<f32>, JsValue> {
+        self.model.parameter(name).map(<[f32]>::to_vec).map_err(to_js)
+    }
+
+    #[wasm_bindgen(js_name = setParameter)]
+    pub fn set_parameter(&mut self, name: &str, values: &[f32]) -> Result<(), JsValue> {
+        self.model.set_parameter(name, values).map_err(to_js)
+    }
+
+    /// Runs `x [batch, steps, input]`; `stateful` starts from the states the previous stateful
+    /// call ended in and keeps the new ones (streaming).
+    pub fn predict(&mut self, x: &[f32], batch: usize, steps: usize, lengths: Option<Vec<u32>>, stateful: bool) -> Result<Prediction, JsValue> {
+        self.run(core::Inputs::Values(x), batch, steps, lengths, stateful)
+    }
+
+    /// Like `predict`, for a model that starts with an embedding: `ids [batch, steps]`.
+    #[wasm_bindgen(js_name = predictIds)]
+    pub fn predict_ids(&mut self, ids: &[u32], batch: usize, steps: usize, lengths: Option<Vec<u32>>, stateful: bool) -> Result<Prediction, JsValue> {
+        self.run(core::Inputs::Ids(ids), batch, steps, lengths, stateful)
+    }
+
+    /// The next stateful call starts from zeros.
+    #[wasm_bindgen(js_name = resetStates)]
+    pub fn reset_states(&mut self) {
+        self.model.reset_states();
+    }
+}
+
+impl ModelHandle {
+    fn run(&mut self, x: core::Inputs<'_, f32>, batch: usize, steps: usize, lengths: Option<Vec<u32>>, stateful: bool) -> Result<Prediction, JsValue> {
+        let lengths = widen(lengths);
+        let (out, _) = self.model.forward(core::Batch { x, batch, steps, lengths: lengths.as_deref() }, None, stateful).map_err(to_js)?;
+        Ok(Prediction { y: out.y, steps: out.steps, features: out.features })
+    }
+}
+
+/// What `Model.predict` returns: `y [batch, steps, features]`, or `[batch, features]` when
+/// `steps` is undefined.
+#[wasm_bindgen]
+pub struct Prediction {
+    y: Vec<f32>,
+    steps: Option<usize>,
+    features: usize,
+}
+
+#[wasm_bindgen]
+impl Prediction {
+    #[wasm_bindgen(getter)]
+    pub fn y(&self) -> Vec<f32> {
+        self.y.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn steps(&self) -> Option<usize> {
+        self.steps
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn features(&self) -> usize {
+        self.features
+    }
+}
+
+/// A loss and its gradient for `pred [rows, cols]`: `loss` is Keras' name or
+/// `{"type": name, …}`; the targets are values shaped like `pred`, or one class id per row.
+#[wasm_bindgen(js_name = evaluateLoss)]
+pub fn evaluate_loss(loss: &str, pred: &[f32], values: Option<Vec<f32>>, classes: Option<Vec<u32>>, rows: usize, cols: usize, mask: Option<Vec<f32>>) -> Result<LossValue, JsValue> {
+    let loss = core::Loss::from_json(loss).map_err(to_js)?;
+    let target = match (&values, &classes) {
+        (Some(v), None) => core::Target::Values(v),
+        (None, Some(c)) => core::Target::Classes(c),
+        _ => return Err(to_js(core::Error::config("evaluateLoss", "give either target values or class ids"))),
+    };
+    let (value, grad) = loss.evaluate(pred, target, rows, cols, mask.as_deref()).map_err(to_js)?;
+    Ok(LossValue { value, grad })
+}
+
+#[wasm_bindgen]
+pub struct LossValue {
+    value: f32,
+    grad: Vec<f32>,
+}
+
+#[wasm_bindgen]
+impl LossValue {
+    #[wasm_bindgen(getter)]
+    pub fn value(&self) -> f32 {
+        self.value
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn grad(&self) -> Vec<f32> {
+        self.grad.clone()
+    }
+}
+
 fn named(err: core::Error, operand: &str) -> JsValue {
     match err {
         core::Error::Shape { expected, got, .. } => to_js(core::Error::shape(format!("matmul operand {operand}"), expected, got)),
