@@ -41,6 +41,14 @@ pub struct Flow<T> {
     pub lengths: Option<Vec<usize>>,
 }
 
+/// The states a layer carries between stateful calls (see `Model::states`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerState<T> {
+    Stateless,
+    Recurrent(Option<(usize, Vec<T>, Option<Vec<T>>)>),
+    Jordan(Option<(usize, Vec<T>)>),
+}
+
 #[derive(Clone, Debug)]
 pub enum LayerTrace<T> {
     Embedding(Vec<u32>),
@@ -106,6 +114,22 @@ impl<T: Real> Layer<T> {
             Layer::Conv1d(c) => vec![&mut c.weight, &mut c.bias],
             Layer::LayerNorm(n) => vec![&mut n.weight, &mut n.bias],
             Layer::Pool1d(_) | Layer::Activation(_) | Layer::Dropout(_) => Vec::new(),
+        }
+    }
+
+    pub fn state(&self) -> LayerState<T> {
+        match self {
+            Layer::Recurrent { stack, .. } => LayerState::Recurrent(stack.carried.clone()),
+            Layer::Jordan { carried, .. } => LayerState::Jordan(carried.clone()),
+            _ => LayerState::Stateless,
+        }
+    }
+
+    pub fn set_state(&mut self, state: LayerState<T>) {
+        match (self, state) {
+            (Layer::Recurrent { stack, .. }, LayerState::Recurrent(s)) => stack.carried = s,
+            (Layer::Jordan { carried, .. }, LayerState::Jordan(s)) => *carried = s,
+            _ => {}
         }
     }
 
@@ -203,8 +227,9 @@ impl<T: Real> Layer<T> {
     }
 
     /// dL/d(input) (empty for an embedding, whose ids have none) and the parameter gradients
-    /// in the order of `parameters`.
-    pub fn backward(&self, trace: &LayerTrace<T>, dy: &[T], batch: usize) -> Result<(Vec<T>, Vec<Vec<T>>)> {
+    /// in the order of `parameters`. A recurrent layer adds ‖dL/dh_t‖ per step of each of its
+    /// layers and directions to `state_norms`, under names like `l0` and `l1_reverse`.
+    pub fn backward(&self, trace: &LayerTrace<T>, dy: &[T], batch: usize, state_norms: &mut Vec<(String, Vec<T>)>) -> Result<(Vec<T>, Vec<Vec<T>>)> {
         Ok(match (self, trace) {
             (Layer::Embedding(e), LayerTrace::Embedding(ids)) => (Vec::new(), vec![e.backward(ids, dy)?]),
             (Layer::Recurrent { stack, return_sequences }, LayerTrace::Recurrent { trace, h_n }) => {
@@ -215,6 +240,18 @@ impl<T: Real> Layer<T> {
                     let dh_n = stack.last_output_gradient(dy, &output, batch)?;
                     stack.backward(trace, OutputGradients { dy: None, dh_n: Some(&dh_n), dc_n: None })?
                 };
+                let directions = stack.config.directions();
+                for (k, g) in grads.layers.iter().enumerate() {
+                    let mut norms = g.dh_norms.clone();
+                    let name = if k % directions == 1 {
+                        // The reverse direction ran backwards in time.
+                        norms.reverse();
+                        format!("l{}_reverse", k / directions)
+                    } else {
+                        format!("l{}", k / directions)
+                    };
+                    state_norms.push((name, norms));
+                }
                 (grads.dx, grads.layers.into_iter().flat_map(|g| g.parameters).collect())
             }
             (Layer::Jordan { layer, return_sequences, .. }, LayerTrace::Jordan { trace, steps, lengths }) => {

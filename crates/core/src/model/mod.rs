@@ -7,7 +7,7 @@
 mod layer;
 mod spec;
 
-pub use layer::{Flow, Layer, LayerTrace};
+pub use layer::{Flow, Layer, LayerState, LayerTrace};
 pub use spec::FlowShape;
 
 use crate::error::elements;
@@ -69,6 +69,9 @@ pub struct ModelGradients<T> {
     pub dx: Option<Vec<T>>,
     /// In the order of `parameters`.
     pub parameters: Vec<Vec<T>>,
+    /// ‖dL/dh_t‖ for every step of every recurrent layer (named `0.l0`, `2.l0_reverse`, …):
+    /// how far back in time the gradient reaches.
+    pub state_norms: Vec<(String, Vec<T>)>,
 }
 
 /// One row of `summary`.
@@ -141,6 +144,15 @@ impl<T: Real> Model<T> {
         Error::config("model", format!("no parameter named `{name}` (it has {})", known.join(", ")))
     }
 
+    /// The states carried by stateful calls, to go back to later with `set_states`.
+    pub fn states(&self) -> Vec<LayerState<T>> {
+        self.layers.iter().map(Layer::state).collect()
+    }
+
+    pub fn set_states(&mut self, states: Vec<LayerState<T>>) {
+        self.layers.iter_mut().zip(states).for_each(|(layer, state)| layer.set_state(state));
+    }
+
     /// Forgets the states carried by stateful calls.
     pub fn reset_states(&mut self) {
         self.layers.iter_mut().for_each(Layer::reset_states);
@@ -204,14 +216,17 @@ impl<T: Real> Model<T> {
             Some(s) => swap_leading(dy, batch, s, features)?,
             None => dy.to_vec(),
         };
-        let mut per_layer = Vec::with_capacity(self.layers.len());
+        let (mut per_layer, mut state_norms) = (Vec::with_capacity(self.layers.len()), Vec::new());
         for ((layer, owner), layer_trace) in self.layers.iter().zip(&self.owners).zip(&trace.layers).rev() {
-            let (dx, params) = layer.backward(layer_trace, &grad, batch).map_err(|e| e.within(&format!("layer {owner}")))?;
+            let mut norms = Vec::new();
+            let (dx, params) = layer.backward(layer_trace, &grad, batch, &mut norms).map_err(|e| e.within(&format!("layer {owner}")))?;
+            state_norms.extend(norms.into_iter().rev().map(|(name, n)| (format!("{owner}.{name}"), n)));
             grad = dx;
             per_layer.push(params);
         }
+        state_norms.reverse();
         let parameters = per_layer.into_iter().rev().flatten().collect();
         let dx = if self.ids { None } else { Some(swap_leading(&grad, trace.input_steps, batch, self.input_features)?) };
-        Ok(ModelGradients { dx, parameters })
+        Ok(ModelGradients { dx, parameters, state_norms })
     }
 }

@@ -157,6 +157,9 @@ pub struct Gradients<T> {
     pub dc0: Option<Vec<T>>,
     /// One per parameter, in the order of `parameters`.
     pub parameters: Vec<Vec<T>>,
+    /// ‖dL/dh_t‖ over the batch for every step `t`: the gradient-flow diagnostic that shows
+    /// vanishing or exploding gradients.
+    pub dh_norms: Vec<T>,
 }
 
 impl<T: Real> RecurrentLayer<T> {
@@ -369,6 +372,7 @@ impl<T: Real> RecurrentLayer<T> {
         // With a projection: dL/dh of every step (for W_hr's gradient) and dL/dm of this step.
         let (mut dh_all, mut dm) = if projecting { (zeros(&name, steps * bs)?, vec![T::zero(); bh]) } else { (Vec::new(), Vec::new()) };
         let mut dpeep = vec![T::zero(); self.weight_peephole.len()];
+        let mut dh_norms = vec![T::zero(); steps];
 
         for t in (0..steps).rev() {
             let active = |b: usize| t < trace.lengths[b];
@@ -385,6 +389,7 @@ impl<T: Real> RecurrentLayer<T> {
                     dh[orow(b)].iter_mut().zip(&dy[osrow(t, b)]).for_each(|(d, &g)| *d = *d + g);
                 }
             }
+            dh_norms[t] = dh.iter().fold(T::zero(), |a, &v| a + v * v).sqrt();
             if projecting {
                 // dL/dm = dL/dh · W_hr for the active rows; W_hr's gradient is summed after the loop.
                 for b in 0..batch {
@@ -475,7 +480,7 @@ impl<T: Real> RecurrentLayer<T> {
             gemm(MatRef::new(&dh_all, rows, state)?.t(), MatRef::new(&trace.m, rows, hidden)?, MatMut::new(&mut weight_hr, state, hidden)?, Accumulate::Overwrite)?;
             parameters.push(weight_hr);
         }
-        Ok(Gradients { dx, dh0: dh, dc0: lstm.then_some(dc), parameters })
+        Ok(Gradients { dx, dh0: dh, dc0: lstm.then_some(dc), parameters, dh_norms })
     }
 
     fn check_input(&self, seq: &Sequences<'_, T>) -> Result<Vec<usize>> {

@@ -73,8 +73,9 @@ pub struct RecurrentStack<T> {
     pub config: StackConfig,
     /// Layer `l`, direction `d` at index `l · directions + d`.
     pub layers: Vec<RecurrentLayer<T>>,
-    /// The states the last stateful call ended in: batch size, h, c.
-    carried: Option<(usize, Vec<T>, Option<Vec<T>>)>,
+    /// The states the last stateful call ended in: batch size, h, c. Public so that truncated
+    /// BPTT can go back to a saved state.
+    pub carried: Option<(usize, Vec<T>, Option<Vec<T>>)>,
 }
 
 /// Input of a stack; states are `[layers · directions, batch, hidden]`.
