@@ -189,11 +189,12 @@ impl StackOutput {
     }
 }
 
-/// A model (a JSON topology of layers, see `core::model`) living in wasm memory. Data is
-/// batch-major, `[batch, steps, features]`, as Keras has it.
+/// A model (a JSON topology of layers, see `core::model`) living in wasm memory, with what
+/// training needs once compiled. Data is batch-major, `[batch, steps, features]`, as Keras has it.
 #[wasm_bindgen(js_name = Model)]
 pub struct ModelHandle {
-    model: core::Model<f32>,
+    trainer: core::train::Trainer<f32>,
+    compiled: bool,
 }
 
 #[wasm_bindgen(js_class = Model)]
@@ -201,49 +202,121 @@ impl ModelHandle {
     /// `seed` fixes the initial weights.
     #[wasm_bindgen(constructor)]
     pub fn new(config: &str, seed: u32) -> Result<ModelHandle, JsValue> {
-        Ok(ModelHandle { model: core::Model::from_json(config, u64::from(seed)).map_err(to_js)? })
+        let model = core::Model::from_json(config, u64::from(seed)).map_err(to_js)?;
+        let placeholder = core::train::TrainerConfig::from_json(r#"{"loss": "mse"}"#).map_err(to_js)?;
+        Ok(ModelHandle { trainer: core::train::Trainer::new(model, placeholder), compiled: false })
+    }
+
+    /// Keras' `compile` as JSON (`core::train::TrainerConfig`): loss, optimizer, schedule,
+    /// metrics, seed. Compiling again starts the optimizer afresh.
+    pub fn compile(&mut self, config: &str) -> Result<(), JsValue> {
+        let config = core::train::TrainerConfig::from_json(config).map_err(to_js)?;
+        let model = self.trainer.model.clone();
+        self.trainer = core::train::Trainer::new(model, config);
+        self.compiled = true;
+        Ok(())
+    }
+
+    /// One update from one batch: inputs as values `x` or `ids`, targets as values `y` or class
+    /// ids `classes`. Returns `{step, loss, gradNorm, learningRate}` as JSON.
+    #[wasm_bindgen(js_name = trainBatch)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_batch(&mut self, x: Option<Vec<f32>>, ids: Option<Vec<u32>>, batch: usize, steps: usize, lengths: Option<Vec<u32>>, y: Option<Vec<f32>>, classes: Option<Vec<u32>>) -> Result<String, JsValue> {
+        self.check_compiled()?;
+        let lengths = widen(lengths);
+        let x = inputs(&x, &ids)?;
+        let targets = targets(&y, &classes)?;
+        let report = self.trainer.train_batch(core::Batch { x, batch, steps, lengths: lengths.as_deref() }, targets).map_err(to_js)?;
+        Ok(step_json(&report).to_string())
+    }
+
+    /// Truncated BPTT(k1, k2) over one long stream per batch row, from zero states; returns the
+    /// report of every update as a JSON array.
+    #[wasm_bindgen(js_name = trainStream)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_stream(&mut self, x: Option<Vec<f32>>, ids: Option<Vec<u32>>, batch: usize, steps: usize, y: Option<Vec<f32>>, classes: Option<Vec<u32>>, k1: usize, k2: usize) -> Result<String, JsValue> {
+        self.check_compiled()?;
+        let (x, targets) = (inputs(&x, &ids)?, targets(&y, &classes)?);
+        let reports = self.trainer.train_stream(x, targets, batch, steps, core::train::Tbptt { k1, k2 }, |_, _, _| {}).map_err(to_js)?;
+        Ok(serde_json::Value::Array(reports.iter().map(step_json).collect()).to_string())
+    }
+
+    /// Loss and compiled metrics over `samples` sequences, `batchSize` at a time, in inference
+    /// mode: `{loss, metrics: {name: value}}` as JSON.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate(&mut self, x: Option<Vec<f32>>, ids: Option<Vec<u32>>, samples: usize, steps: usize, lengths: Option<Vec<u32>>, y: Option<Vec<f32>>, classes: Option<Vec<u32>>, batch_size: usize) -> Result<String, JsValue> {
+        self.check_compiled()?;
+        let lengths = widen(lengths);
+        let data = core::train::Dataset { x: inputs(&x, &ids)?, y: targets(&y, &classes)?, samples, steps, lengths: lengths.as_deref() };
+        let e = self.trainer.evaluate(&data, batch_size).map_err(to_js)?;
+        let metrics: serde_json::Map<String, serde_json::Value> = e.metrics.into_iter().map(|(n, v)| (n, v.into())).collect();
+        Ok(serde_json::json!({ "loss": e.loss, "metrics": metrics }).to_string())
+    }
+
+    /// Gradient flow of one batch without an update: `{loss, stateNorms: {layer: [‖dL/dh_t‖]},
+    /// parameterNorms: {name: ‖dL/dθ‖}}` as JSON.
+    #[allow(clippy::too_many_arguments)]
+    pub fn diagnose(&mut self, x: Option<Vec<f32>>, ids: Option<Vec<u32>>, batch: usize, steps: usize, lengths: Option<Vec<u32>>, y: Option<Vec<f32>>, classes: Option<Vec<u32>>) -> Result<String, JsValue> {
+        self.check_compiled()?;
+        let lengths = widen(lengths);
+        let d = self.trainer.diagnose(core::Batch { x: inputs(&x, &ids)?, batch, steps, lengths: lengths.as_deref() }, targets(&y, &classes)?).map_err(to_js)?;
+        let states: serde_json::Map<String, serde_json::Value> = d.state_norms.into_iter().map(|(n, v)| (n, v.into())).collect();
+        let params: serde_json::Map<String, serde_json::Value> = d.parameter_norms.into_iter().map(|(n, v)| (n, v.into())).collect();
+        Ok(serde_json::json!({ "loss": d.loss, "stateNorms": states, "parameterNorms": params }).to_string())
+    }
+
+    /// A permutation of `0..samples` from the training seed, for shuffled epochs.
+    #[wasm_bindgen(js_name = shuffledOrder)]
+    pub fn shuffled_order(&mut self, samples: u32) -> Vec<u32> {
+        self.trainer.shuffled_order(samples as usize).into_iter().map(|i| i as u32).collect()
+    }
+
+    /// Optimizer updates done since the last compile.
+    #[wasm_bindgen(getter, js_name = optimizerSteps)]
+    pub fn optimizer_steps(&self) -> f64 {
+        self.trainer.optimizer.steps as f64
     }
 
     /// One row per layer: `{index, kind, sequence, features, parameters}`, as JSON.
     pub fn summary(&self) -> String {
-        serde_json::to_string(&self.model.summary()).unwrap_or_default()
+        serde_json::to_string(&self.trainer.model.summary()).unwrap_or_default()
     }
 
     /// Whether the input is token ids (`predictIds`) rather than values (`predict`).
     #[wasm_bindgen(getter, js_name = takesIds)]
     pub fn takes_ids(&self) -> bool {
-        self.model.takes_ids()
+        self.trainer.model.takes_ids()
     }
 
     /// Features per input step (0 for ids).
     #[wasm_bindgen(getter, js_name = inputFeatures)]
     pub fn input_features(&self) -> usize {
-        self.model.input_features()
+        self.trainer.model.input_features()
     }
 
     #[wasm_bindgen(getter, js_name = outputFeatures)]
     pub fn output_features(&self) -> usize {
-        self.model.output_shape().features
+        self.trainer.model.output_shape().features
     }
 
     /// Whether the output has a time axis (the last recurrent layer returns sequences).
     #[wasm_bindgen(getter, js_name = outputSequence)]
     pub fn output_sequence(&self) -> bool {
-        self.model.output_shape().sequence
+        self.trainer.model.output_shape().sequence
     }
 
     #[wasm_bindgen(js_name = parameterNames)]
     pub fn parameter_names(&self) -> Vec<String> {
-        self.model.parameters().into_iter().map(|(name, _)| name).collect()
+        self.trainer.model.parameters().into_iter().map(|(name, _)| name).collect()
     }
 
     pub fn parameter(&self, name: &str) -> Result<Vec<f32>, JsValue> {
-        self.model.parameter(name).map(<[f32]>::to_vec).map_err(to_js)
+        self.trainer.model.parameter(name).map(<[f32]>::to_vec).map_err(to_js)
     }
 
     #[wasm_bindgen(js_name = setParameter)]
     pub fn set_parameter(&mut self, name: &str, values: &[f32]) -> Result<(), JsValue> {
-        self.model.set_parameter(name, values).map_err(to_js)
+        self.trainer.model.set_parameter(name, values).map_err(to_js)
     }
 
     /// Runs `x [batch, steps, input]`; `stateful` starts from the states the previous stateful
@@ -261,16 +334,44 @@ impl ModelHandle {
     /// The next stateful call starts from zeros.
     #[wasm_bindgen(js_name = resetStates)]
     pub fn reset_states(&mut self) {
-        self.model.reset_states();
+        self.trainer.model.reset_states();
     }
 }
 
 impl ModelHandle {
+    fn check_compiled(&self) -> Result<(), JsValue> {
+        if self.compiled {
+            Ok(())
+        } else {
+            Err(to_js(core::Error::config("model", "compile it first (loss and optimizer)")))
+        }
+    }
+
     fn run(&mut self, x: core::Inputs<'_, f32>, batch: usize, steps: usize, lengths: Option<Vec<u32>>, stateful: bool) -> Result<Prediction, JsValue> {
         let lengths = widen(lengths);
-        let (out, _) = self.model.forward(core::Batch { x, batch, steps, lengths: lengths.as_deref() }, None, stateful).map_err(to_js)?;
+        let (out, _) = self.trainer.model.forward(core::Batch { x, batch, steps, lengths: lengths.as_deref() }, None, stateful).map_err(to_js)?;
         Ok(Prediction { y: out.y, steps: out.steps, features: out.features })
     }
+}
+
+fn inputs<'a>(x: &'a Option<Vec<f32>>, ids: &'a Option<Vec<u32>>) -> Result<core::Inputs<'a, f32>, JsValue> {
+    match (x, ids) {
+        (Some(x), None) => Ok(core::Inputs::Values(x)),
+        (None, Some(ids)) => Ok(core::Inputs::Ids(ids)),
+        _ => Err(to_js(core::Error::config("model input", "give either values or token ids"))),
+    }
+}
+
+fn targets<'a>(y: &'a Option<Vec<f32>>, classes: &'a Option<Vec<u32>>) -> Result<core::train::Targets<'a, f32>, JsValue> {
+    match (y, classes) {
+        (Some(y), None) => Ok(core::train::Targets::Values(y)),
+        (None, Some(c)) => Ok(core::train::Targets::Classes(c)),
+        _ => Err(to_js(core::Error::config("targets", "give either target values or class ids"))),
+    }
+}
+
+fn step_json(r: &core::train::StepReport) -> serde_json::Value {
+    serde_json::json!({ "step": r.step, "loss": r.loss, "gradNorm": r.grad_norm, "learningRate": r.learning_rate })
 }
 
 /// What `Model.predict` returns: `y [batch, steps, features]`, or `[batch, features]` when

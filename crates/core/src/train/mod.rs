@@ -207,6 +207,15 @@ impl<T: Real> Trainer<T> {
         Ok(StepReport { step, loss: loss.to_f64().unwrap_or(f64::NAN), grad_norm, learning_rate })
     }
 
+    /// A permutation of `0..samples` (Fisher–Yates) from the trainer's seeded generator.
+    pub fn shuffled_order(&mut self, samples: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..samples).collect();
+        for i in (1..samples).rev() {
+            order.swap(i, (self.rng.next_u64() % (i as u64 + 1)) as usize);
+        }
+        order
+    }
+
     /// Every parameter's values, to go back to with `restore`.
     pub fn snapshot(&self) -> Vec<Vec<T>> {
         self.model.parameters().into_iter().map(|(_, p)| p.to_vec()).collect()
@@ -277,9 +286,7 @@ impl<T: Real> Trainer<T> {
         let mut order: Vec<usize> = (0..data.samples).collect();
         for epoch in 0..options.epochs {
             if options.shuffle {
-                for i in (1..order.len()).rev() {
-                    order.swap(i, (self.rng.next_u64() % (i as u64 + 1)) as usize);
-                }
+                order = self.shuffled_order(data.samples);
             }
             for chunk in order.chunks(options.batch_size) {
                 let part = Part::gather(data, chunk)?;
