@@ -227,3 +227,51 @@ fn bad_topologies_and_inputs_name_the_problem() {
     assert_eq!(model.set_parameter("1.weight_ih_l0", &[f32::INFINITY; 24]).unwrap_err().kind(), "NumericError");
     assert!(model.set_parameter("1.weight", &[0.0]).unwrap_err().to_string().contains("no parameter named `1.weight`"));
 }
+
+#[test]
+fn parameter_shapes_cover_every_value_in_pytorch_layout() {
+    let json = r#"{"input": 3, "layers": [
+        {"type": "conv1d", "filters": 4, "kernel_size": 3},
+        {"type": "lstm", "units": 5, "proj_size": 2, "peepholes": true, "bidirectional": true, "return_sequences": true},
+        {"type": "jordan", "units": 3, "output": 2, "return_sequences": true},
+        {"type": "layer_normalization"},
+        {"type": "dense", "units": 2}
+    ]}"#;
+    let model = Model::<f32>::from_json(json, 0).unwrap();
+    let shapes = model.parameter_shapes();
+    let params = model.parameters();
+    assert_eq!(shapes.len(), params.len());
+    for ((name, p), shape) in params.iter().zip(&shapes) {
+        assert_eq!(shape.iter().product::<usize>(), p.len(), "{name} {shape:?}");
+    }
+    assert_eq!(shapes[0], [4, 3, 3]);
+    assert_eq!(shapes[3], [20, 2]); // weight_hh_l0 reads the projected state
+    assert_eq!(shapes[7], [2, 5]); // weight_hr_l0
+}
+
+#[test]
+fn generation_samples_from_the_model_and_repeats_for_a_seed() {
+    use seqwasm_core::model::Sampling;
+    let json = r#"{"layers": [{"type": "embedding", "vocab": 6, "dim": 4}, {"type": "gru", "units": 8, "return_sequences": true}, {"type": "dense", "units": 6}]}"#;
+    let mut model = Model::<f64>::from_json(json, 4).unwrap();
+    let greedy = Sampling { temperature: 0.0, top_k: 0, top_p: 1.0, logits: true, seed: 0 };
+    let tokens = model.generate(&[1, 2], 8, greedy).unwrap();
+    // The same by hand: feed the whole sequence so far and take the argmax of the last step.
+    let mut seq = vec![1u32, 2];
+    for _ in 0..8 {
+        let out = model.forward(Batch { x: Inputs::Ids(&seq), batch: 1, steps: seq.len(), lengths: None }, None, false).unwrap().0.y;
+        let last = &out[out.len() - 6..];
+        seq.push((0..6).fold(0, |b, j| if last[j] > last[b] { j } else { b }) as u32);
+    }
+    assert_eq!(tokens, seq[2..]);
+    assert_eq!(model.generate(&[1, 2], 8, Sampling { temperature: 1.0, top_k: 1, ..greedy }).unwrap(), tokens);
+
+    let hot = Sampling { temperature: 1.5, top_k: 0, top_p: 1.0, logits: true, seed: 7 };
+    let a = model.generate(&[3], 30, hot).unwrap();
+    assert_eq!(a, model.generate(&[3], 30, hot).unwrap());
+    assert_ne!(a, model.generate(&[3], 30, Sampling { seed: 8, ..hot }).unwrap());
+    assert!(a.iter().all(|&t| t < 6));
+    assert!(model.generate(&[], 3, hot).unwrap_err().to_string().contains("prime"));
+    let mut values = Model::<f64>::from_json(r#"{"input": 2, "layers": [{"type": "lstm", "units": 2, "return_sequences": true}]}"#, 0).unwrap();
+    assert_eq!(values.generate(&[1], 3, hot).unwrap_err().kind(), "ConfigError");
+}

@@ -314,6 +314,20 @@ impl ModelHandle {
         self.trainer.model.parameter(name).map(<[f32]>::to_vec).map_err(to_js)
     }
 
+    /// Each parameter's shape in PyTorch's layout, as JSON `[[rows, cols], …]` in name order.
+    #[wasm_bindgen(js_name = parameterShapes)]
+    pub fn parameter_shapes(&self) -> String {
+        serde_json::to_string(&self.trainer.model.parameter_shapes()).unwrap_or_default()
+    }
+
+    /// `length` token ids sampled after `prime` (see `core::model::Sampling`); the model's
+    /// stateful states are left as they were.
+    #[allow(clippy::too_many_arguments)]
+    pub fn generate(&mut self, prime: &[u32], length: usize, temperature: f64, top_k: usize, top_p: f64, logits: bool, seed: u32) -> Result<Vec<u32>, JsValue> {
+        let sampling = core::model::Sampling { temperature, top_k, top_p, logits, seed: u64::from(seed) };
+        self.trainer.model.generate(prime, length, sampling).map_err(to_js)
+    }
+
     #[wasm_bindgen(js_name = setParameter)]
     pub fn set_parameter(&mut self, name: &str, values: &[f32]) -> Result<(), JsValue> {
         self.trainer.model.set_parameter(name, values).map_err(to_js)

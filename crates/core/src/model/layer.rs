@@ -105,6 +105,32 @@ impl<T: Real> Layer<T> {
         }
     }
 
+    /// Each parameter's shape in PyTorch's layout (a Conv1D weight is `[out, in, kernel]`).
+    pub fn parameter_shapes(&self) -> Vec<Vec<usize>> {
+        match self {
+            Layer::Conv1d(c) => vec![vec![c.output, c.input, c.kernel], vec![c.output]],
+            Layer::Embedding(e) => vec![vec![e.num, e.dim]],
+            Layer::Dense(d) => vec![vec![d.output, d.input], vec![d.output]],
+            Layer::Recurrent { stack, .. } => stack
+                .layers
+                .iter()
+                .flat_map(|l| {
+                    let (rows, state) = (l.cell.gates() * l.hidden, l.state_size());
+                    let mut shapes = vec![vec![rows, l.input], vec![rows, state], vec![rows], vec![rows]];
+                    if !l.weight_peephole.is_empty() {
+                        shapes.push(vec![l.weight_peephole.len()]);
+                    }
+                    if !l.weight_hr.is_empty() {
+                        shapes.push(vec![state, l.hidden]);
+                    }
+                    shapes
+                })
+                .collect(),
+            Layer::Jordan { layer: j, .. } => vec![vec![j.hidden, j.input], vec![j.hidden, j.output], vec![j.hidden], vec![j.hidden], vec![j.output, j.hidden], vec![j.output]],
+            _ => self.parameters().iter().map(|(_, p)| vec![p.len()]).collect(),
+        }
+    }
+
     pub fn parameters_mut(&mut self) -> Vec<&mut Vec<T>> {
         match self {
             Layer::Embedding(e) => vec![&mut e.weight],

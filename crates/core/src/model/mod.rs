@@ -4,10 +4,12 @@
 //! Parameters are named as PyTorch's `nn.Sequential` names them: the layer's index in the
 //! topology, a dot, and the layer's own name (`0.weight_ih_l0`, `2.bias`).
 
+mod generate;
 mod layer;
 mod spec;
 
 pub use layer::{Flow, Layer, LayerState, LayerTrace};
+pub use generate::Sampling;
 pub use spec::FlowShape;
 
 use crate::error::elements;
@@ -115,6 +117,11 @@ impl<T: Real> Model<T> {
 
     pub fn parameters(&self) -> Vec<(String, &[T])> {
         self.layers.iter().zip(&self.owners).flat_map(|(layer, owner)| layer.parameters().into_iter().map(move |(name, p)| (format!("{owner}.{name}"), p))).collect()
+    }
+
+    /// Each parameter's shape in PyTorch's layout, in the order of `parameters`.
+    pub fn parameter_shapes(&self) -> Vec<Vec<usize>> {
+        self.layers.iter().flat_map(Layer::parameter_shapes).collect()
     }
 
     /// In the order of `parameters`.
