@@ -1,8 +1,12 @@
 // The public types of seqwasm, shared by every platform's entry point.
 import type { Flavour } from './flavour.js';
 
+import type { Model } from './model/model.js';
+import type { LayerSpec, SequentialOptions } from './model/types.js';
+
 export * from './errors.js';
-export type { Flavour };
+export type * from './model/types.js';
+export type { Flavour, Model };
 
 /** Compiled modules given by the caller (edge runtimes cannot fetch or read files). */
 export interface WasmModules {
@@ -48,6 +52,13 @@ export interface Runtime {
   readonly info: RuntimeInfo;
   /** `C = A·B` for row-major `A [m, k]` and `B [k, n]`; resolves to `C [m, n]`. */
   matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, options?: CallOptions): Promise<Float32Array>;
+  /** A model of these layers (Keras' names and options) living in this runtime. */
+  sequential(layers: LayerSpec[], options?: SequentialOptions): Promise<Model>;
+  /** A model saved by `model.save()`, living in this runtime. */
+  loadModel(bytes: Uint8Array | ArrayBuffer): Promise<Model>;
   /** Frees the wasm memory (and the worker); later calls reject with DisposedError. */
   dispose(): Promise<void>;
 }
+
+/** Options of `sequential` and `loadModel`: where the model's own runtime runs, and its seed. */
+export interface ModelOptions extends RuntimeOptions, SequentialOptions {}

@@ -6,6 +6,7 @@ import { importGlue, type Glue } from './glue.js';
 import type { EngineInfo, EngineOptions } from './api.js';
 import type { Platform, PoolThread } from './platform.js';
 import * as check from './validate.js';
+import type { ModelClass } from './model/core.js';
 
 export class Engine {
   #disposed = false;
@@ -70,6 +71,12 @@ export class Engine {
     } catch (error) {
       throw fromWasm(error);
     }
+  }
+
+  /** The wasm model class of this engine's instance. */
+  get ModelClass(): ModelClass {
+    this.#live();
+    return this.glue.Model as ModelClass;
   }
 
   dispose(): void {

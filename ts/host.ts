@@ -4,10 +4,13 @@ import type { EngineInfo, EngineOptions } from './api.js';
 import { Engine } from './engine.js';
 import { ConfigError, DisposedError, installErrorTransfer } from './errors.js';
 import type { Platform } from './platform.js';
+import { ModelCore, type Topology } from './model/core.js';
 
 export interface HostApi {
   init(options: EngineOptions): Promise<EngineInfo>;
   matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array;
+  createModel(topology: Topology, seed: number): ModelCore & Comlink.ProxyMarked;
+  loadModel(bytes: Uint8Array): ModelCore & Comlink.ProxyMarked;
   dispose(): void;
 }
 
@@ -28,6 +31,12 @@ export function serveHost(platform: Platform, endpoint: Comlink.Endpoint): void 
     matmul(a, b, m, k, n) {
       const c = live().matmul(a, b, m, k, n);
       return Comlink.transfer(c, [c.buffer]);
+    },
+    createModel(topology, seed) {
+      return Comlink.proxy(ModelCore.create(live().ModelClass, topology, seed));
+    },
+    loadModel(bytes) {
+      return Comlink.proxy(ModelCore.load(live().ModelClass, bytes));
     },
     dispose() {
       disposed = true;

@@ -6,6 +6,10 @@ import { sharedEngine, type Engine } from './engine.js';
 import { ConfigError, DisposedError, WorkerError, installErrorTransfer } from './errors.js';
 import type { HostApi } from './host.js';
 import type { HostWorker, Platform } from './platform.js';
+import { ModelCore, type Topology } from './model/core.js';
+import { Model, knownKeys as checkKeys } from './model/model.js';
+import type { LayerSpec, SequentialOptions } from './model/types.js';
+import { ModelFormatError } from './errors.js';
 
 const RUNTIME_OPTIONS = ['worker', 'threads', 'wasm'];
 const CALL_OPTIONS = ['transfer'];
@@ -36,6 +40,21 @@ export async function createRuntime(platform: Platform, options: RuntimeOptions 
   return runtime;
 }
 
+/** The topology JSON of `sequential`'s arguments, checked for shape before it reaches wasm. */
+function topology(layers: LayerSpec[], options: SequentialOptions = {}): { topology: Topology; seed: number } {
+  checkKeys('sequential options', options, ['input', 'seed']);
+  if (!Array.isArray(layers) || layers.length === 0) throw new ConfigError('sequential needs an array of at least one layer');
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError(`sequential: seed must be a whole number from 0 to 2^32-1, got ${String(seed)}`);
+  return { topology: options.input === undefined ? { layers } : { input: options.input, layers }, seed };
+}
+
+function bytesOf(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw new ModelFormatError(`loadModel needs a Uint8Array or an ArrayBuffer, got ${value === null ? 'null' : typeof value}`);
+}
+
 class InlineRuntime implements Runtime {
   readonly info: RuntimeInfo;
   #disposed = false;
@@ -48,6 +67,21 @@ class InlineRuntime implements Runtime {
     this.#live();
     knownKeys('matmul options', options, CALL_OPTIONS);
     return this.engine.matmul(a, b, m, k, n);
+  }
+
+  async sequential(layers: LayerSpec[], options?: SequentialOptions): Promise<Model> {
+    this.#live();
+    const { topology: t, seed } = topology(layers, options);
+    return this.#model(ModelCore.create(this.engine.ModelClass, t, seed));
+  }
+
+  async loadModel(bytes: Uint8Array | ArrayBuffer): Promise<Model> {
+    this.#live();
+    return this.#model(ModelCore.load(this.engine.ModelClass, bytesOf(bytes)));
+  }
+
+  #model(core: ModelCore): Model {
+    return new Model(core, async (call) => call(), false);
   }
 
   async dispose(): Promise<void> {
@@ -92,6 +126,22 @@ class WorkerRuntime implements Runtime {
     return this.#call(() => this.#proxy.matmul(Comlink.transfer(a, buffers), b, m, k, n));
   }
 
+  async sequential(layers: LayerSpec[], options?: SequentialOptions): Promise<Model> {
+    this.#live();
+    const { topology: t, seed } = topology(layers, options);
+    return this.#model(await this.#call(() => this.#proxy.createModel(t, seed)));
+  }
+
+  async loadModel(bytes: Uint8Array | ArrayBuffer): Promise<Model> {
+    this.#live();
+    const data = bytesOf(bytes);
+    return this.#model(await this.#call(() => this.#proxy.loadModel(data)));
+  }
+
+  #model(core: Comlink.Remote<ModelCore>): Model {
+    return new Model(core, (call) => this.#call(async () => call()), true);
+  }
+
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -122,4 +172,16 @@ function transferables(...arrays: unknown[]): Transferable[] {
     if (ArrayBuffer.isView(array) && array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
   }
   return [...buffers];
+}
+
+/** A model that owns its runtime: disposing the model disposes the runtime. */
+export async function ownModel(runtime: Runtime, make: (runtime: Runtime) => Promise<Model>): Promise<Model> {
+  try {
+    const model = await make(runtime);
+    model.disposeWith(() => runtime.dispose());
+    return model;
+  } catch (error) {
+    await runtime.dispose();
+    throw error;
+  }
 }

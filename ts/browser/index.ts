@@ -1,6 +1,6 @@
 // seqwasm for browsers.
-import type { Runtime, RuntimeOptions } from '../api.js';
-import { createRuntime as create } from '../runtime.js';
+import type { LayerSpec, Model, ModelOptions, Runtime, RuntimeOptions } from '../api.js';
+import { createRuntime as create, ownModel } from '../runtime.js';
 import { browserPlatform } from './platform.js';
 
 export * from '../api.js';
@@ -8,4 +8,15 @@ export * from '../api.js';
 /** Starts a runtime: in a module Worker by default, or inline with `{ worker: false }`. */
 export function createRuntime(options?: RuntimeOptions): Promise<Runtime> {
   return create(browserPlatform, options);
+}
+
+/** A model of these layers in its own runtime (a worker by default; `{ worker: false }` inline). */
+export async function sequential(layers: LayerSpec[], options: ModelOptions = {}): Promise<Model> {
+  const { input, seed, ...placement } = options;
+  return ownModel(await createRuntime(placement), (runtime) => runtime.sequential(layers, { input, seed }));
+}
+
+/** A model saved by `model.save()`, in its own runtime. */
+export async function loadModel(bytes: Uint8Array | ArrayBuffer, options: RuntimeOptions = {}): Promise<Model> {
+  return ownModel(await createRuntime(options), (runtime) => runtime.loadModel(bytes));
 }

@@ -1,0 +1,400 @@
+// A model where its engine runs (a worker, or the caller's thread): the wasm handle plus the
+// loops around it (epochs, batches, validation, early stopping, progress). Every argument and
+// result is plain data, so the same object serves both placements, inline or behind Comlink.
+import { ConfigError, DTypeError, DisposedError, ModelFormatError, ShapeError, fromWasm } from '../errors.js';
+import type { ThreadsGlue } from '../glue.js';
+import { describe, toLengths } from './data.js';
+import { decode, encode } from './format.js';
+import type { CompileOptions, EarlyStoppingOptions, EpochLog, Evaluation, GenerateOptions, History, LayerSummary, ModelSummary, ProgressEvent, TensorData } from './types.js';
+
+type WasmModel = InstanceType<ThreadsGlue['Model']>;
+export type ModelClass = new (topology: string, seed: number) => WasmModel;
+
+/** What fit needs besides the data; callbacks stay on the caller's side. */
+export interface FitPlan {
+  epochs: number;
+  batchSize: number;
+  shuffle: boolean;
+  validationData?: [TensorData, TensorData];
+  validationSplit?: number;
+  lengths?: Uint32Array;
+  tbptt?: { k1: number; k2: number };
+  earlyStopping?: EarlyStoppingOptions;
+}
+
+export interface Topology {
+  input?: number;
+  layers: unknown[];
+}
+
+const CLASS_LOSSES = ['sparse_categorical_crossentropy'];
+
+export class ModelCore {
+  #handle: WasmModel | undefined;
+  #compiled: CompileOptions | undefined;
+  #cancelled = false;
+
+  private constructor(
+    handle: WasmModel,
+    readonly topology: Topology,
+  ) {
+    this.#handle = handle;
+  }
+
+  static create(Model: ModelClass, topology: Topology, seed: number): ModelCore {
+    return new ModelCore(wasm(() => new Model(JSON.stringify(topology), seed)), topology);
+  }
+
+  /** Rebuilds a saved model; every check failure is a ModelFormatError. */
+  static load(Model: ModelClass, bytes: Uint8Array): ModelCore {
+    const saved = decode(bytes);
+    let core: ModelCore;
+    try {
+      core = ModelCore.create(Model, saved.topology as Topology, 0);
+    } catch (error) {
+      throw new ModelFormatError(`not a valid seqwasm model: its topology is rejected: ${(error as Error).message}`);
+    }
+    const handle = core.#live();
+    const names = handle.parameterNames();
+    const shapes = JSON.parse(handle.parameterShapes()) as number[][];
+    const given = new Map(saved.tensors.map((t) => [t.name, t]));
+    names.forEach((name, i) => {
+      const t = given.get(name);
+      if (!t) throw new ModelFormatError(`not a valid seqwasm model: tensor ${name} is missing`);
+      if (t.shape.join() !== shapes[i].join()) throw new ModelFormatError(`not a valid seqwasm model: tensor ${name} has shape [${t.shape}], the topology needs [${shapes[i]}]`);
+      handle.setParameter(name, t.data);
+      given.delete(name);
+    });
+    if (given.size) throw new ModelFormatError(`not a valid seqwasm model: tensors the topology does not have: ${[...given.keys()].join(', ')}`);
+    if (saved.compile !== undefined) core.compile(saved.compile as CompileOptions);
+    return core;
+  }
+
+  summary(): ModelSummary {
+    const handle = this.#live();
+    const rows = JSON.parse(handle.summary()) as { index: number; kind: string; sequence: boolean; features: number; parameters: number }[];
+    const layers: LayerSummary[] = rows.map((r) => ({ index: r.index, kind: r.kind, outputShape: r.sequence ? [null, null, r.features] : [null, r.features], parameters: r.parameters }));
+    const parameters = layers.reduce((a, l) => a + l.parameters, 0);
+    return { layers, parameters, bytes: parameters * 4, takesIds: handle.takesIds };
+  }
+
+  compile(options: CompileOptions): void {
+    const handle = this.#live();
+    if (typeof options !== 'object' || options === null) throw new ConfigError(`compile needs an options object, got ${describe(options)}`);
+    const known = ['loss', 'optimizer', 'schedule', 'metrics', 'seed'];
+    const unknown = Object.keys(options).filter((k) => !known.includes(k));
+    if (unknown.length) throw new ConfigError(`compile: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
+    wasm(() => handle.compile(JSON.stringify(options)));
+    this.#compiled = structuredClone(options);
+  }
+
+  /** Stops a running fit after its current batch. */
+  cancel(): void {
+    this.#cancelled = true;
+  }
+
+  async fit(x: TensorData, y: TensorData, plan: FitPlan, progress?: (event: ProgressEvent) => void, epochEnd?: (log: EpochLog) => void): Promise<History> {
+    this.#live();
+    this.#cancelled = false;
+    if (!this.#compiled) throw new ConfigError('fit: compile the model first (loss and optimizer)');
+    if (plan.tbptt) return this.#fitStream(x, y, plan, progress, epochEnd);
+    const op = 'fit';
+    const all = this.#samples(op, x, y, plan.lengths);
+    let train = all;
+    let validation: Samples | undefined;
+    if (plan.validationData) {
+      validation = this.#samples(op, plan.validationData[0], plan.validationData[1], undefined);
+    } else if (plan.validationSplit) {
+      const held = Math.floor(all.count * plan.validationSplit);
+      if (held < 1 || held >= all.count) throw new ConfigError(`fit: validationSplit ${plan.validationSplit} leaves no training or no validation samples of ${all.count}`);
+      [train, validation] = [all.take(0, all.count - held), all.take(all.count - held, all.count)];
+    }
+    const history: History = { epochs: [], stopped: 'completed' };
+    const stopper = plan.earlyStopping ? new Stopper(plan.earlyStopping, !!validation) : undefined;
+    const batches = Math.ceil(train.count / plan.batchSize);
+    const started = Date.now();
+    let done = 0;
+    let lastReport = 0;
+    let lastYield = Date.now();
+    for (let epoch = 0; epoch < plan.epochs; epoch++) {
+      const order = plan.shuffle ? Array.from(this.#live().shuffledOrder(train.count)) : [...Array(train.count).keys()];
+      let lossSum = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        const part = train.gather(order.slice(b * plan.batchSize, (b + 1) * plan.batchSize));
+        const report = JSON.parse(wasm(() => this.#live().trainBatch(part.x, part.ids, part.count, part.steps, part.lengths, part.y, part.classes))) as { loss: number };
+        lossSum += report.loss * part.count;
+        seen += part.count;
+        done += part.count;
+        const now = Date.now();
+        if (progress && (now - lastReport > 100 || b === batches - 1)) {
+          lastReport = now;
+          const rate = done / Math.max((now - started) / 1000, 1e-3);
+          progress({ epoch, epochs: plan.epochs, batch: b + 1, batches, loss: lossSum / seen, samplesPerSecond: rate, etaSeconds: (plan.epochs * train.count - done) / rate });
+        }
+        if (now - lastYield > 30) {
+          // Let a cancel() (or other messages) through between batches.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          lastYield = Date.now();
+        }
+        if (this.#cancelled) break;
+      }
+      if (this.#cancelled) {
+        history.stopped = 'cancelled';
+        break;
+      }
+      const log: EpochLog = { epoch, loss: lossSum / seen, metrics: this.#compiled.metrics?.length ? this.#evaluate(train).metrics : {} };
+      if (validation) {
+        const v = this.#evaluate(validation);
+        log.valLoss = v.loss;
+        log.valMetrics = v.metrics;
+      }
+      history.epochs.push(log);
+      epochEnd?.(log);
+      if (stopper?.observe(log, () => this.#weights()) === 'stop') {
+        history.stopped = 'early-stopping';
+        break;
+      }
+    }
+    stopper?.restore((w) => this.#setWeights(w));
+    return history;
+  }
+
+  async #fitStream(x: TensorData, y: TensorData, plan: FitPlan, progress?: (event: ProgressEvent) => void, epochEnd?: (log: EpochLog) => void): Promise<History> {
+    const op = 'fit (tbptt)';
+    const s = this.#samples(op, x, y, undefined);
+    const { k1, k2 } = plan.tbptt!;
+    const history: History = { epochs: [], stopped: 'completed' };
+    const started = Date.now();
+    for (let epoch = 0; epoch < plan.epochs; epoch++) {
+      const reports = JSON.parse(wasm(() => this.#live().trainStream(s.x, s.ids, s.count, s.steps, s.y, s.classes, k1, k2))) as { loss: number }[];
+      const loss = reports.reduce((a, r) => a + r.loss, 0) / Math.max(reports.length, 1);
+      const rate = ((epoch + 1) * s.count * s.steps) / Math.max((Date.now() - started) / 1000, 1e-3);
+      progress?.({ epoch, epochs: plan.epochs, batch: reports.length, batches: reports.length, loss, samplesPerSecond: rate, etaSeconds: ((plan.epochs - epoch - 1) * s.count * s.steps) / rate });
+      const log: EpochLog = { epoch, loss, metrics: this.#compiled?.metrics?.length ? this.#evaluate(s).metrics : {} };
+      history.epochs.push(log);
+      epochEnd?.(log);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this.#cancelled) {
+        history.stopped = 'cancelled';
+        break;
+      }
+    }
+    return history;
+  }
+
+  evaluate(x: TensorData, y: TensorData, batchSize: number, lengths?: Uint32Array): Evaluation {
+    if (!this.#compiled) throw new ConfigError('evaluate: compile the model first (loss and metrics)');
+    return this.#evaluate(this.#samples('evaluate', x, y, lengths), batchSize);
+  }
+
+  #evaluate(s: Samples, batchSize = 256): Evaluation {
+    return JSON.parse(wasm(() => this.#live().evaluate(s.x, s.ids, s.count, s.steps, s.lengths, s.y, s.classes, batchSize))) as Evaluation;
+  }
+
+  /** Outputs for a batch of sequences, `batchSize` at a time. */
+  predict(x: TensorData, batchSize: number, lengths?: Uint32Array): TensorData {
+    const s = this.#samples('predict', x, undefined, lengths);
+    const parts: Float32Array[] = [];
+    let shape: number[] = [];
+    for (let start = 0; start < s.count; start += batchSize) {
+      const part = s.take(start, Math.min(s.count, start + batchSize));
+      const out = this.#run(part, false);
+      parts.push(out.data as Float32Array);
+      shape = out.shape;
+    }
+    const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      data.set(p, at);
+      at += p.length;
+    }
+    return { data, shape: [s.count, ...shape.slice(1)] };
+  }
+
+  /** One stateful call: continues from the state the previous one ended in. */
+  step(x: TensorData): TensorData {
+    return this.#run(this.#samples('stream', x, undefined, undefined), true);
+  }
+
+  resetStates(): void {
+    this.#live().resetStates();
+  }
+
+  generate(prime: Uint32Array, options: GenerateOptions): Uint32Array {
+    const handle = this.#live();
+    const o = { temperature: 1, topK: 0, topP: 1, seed: 0, ...options };
+    if (!Number.isSafeInteger(o.length) || o.length < 0) throw new ConfigError(`generate: length must be a whole number, got ${String(o.length)}`);
+    if (!Number.isSafeInteger(o.topK) || o.topK < 0) throw new ConfigError(`generate: topK must be a whole number, got ${String(o.topK)}`);
+    const logits = !this.#producesProbabilities();
+    return wasm(() => handle.generate(prime, o.length, o.temperature, o.topK, o.topP, logits, o.seed >>> 0));
+  }
+
+  save(): Uint8Array {
+    const handle = this.#live();
+    const shapes = JSON.parse(handle.parameterShapes()) as number[][];
+    const tensors = handle.parameterNames().map((name, i) => ({ name, shape: shapes[i], data: handle.parameter(name) }));
+    return encode({ topology: this.topology, compile: this.#compiled, tensors });
+  }
+
+  getWeights(): Record<string, Float32Array> {
+    const handle = this.#live();
+    return Object.fromEntries(handle.parameterNames().map((name) => [name, handle.parameter(name)]));
+  }
+
+  setWeights(weights: Record<string, Float32Array>): void {
+    const handle = this.#live();
+    for (const [name, values] of Object.entries(weights)) wasm(() => handle.setParameter(name, values));
+  }
+
+  dispose(): void {
+    this.#handle?.free();
+    this.#handle = undefined;
+  }
+
+  #weights(): Float32Array[] {
+    const handle = this.#live();
+    return handle.parameterNames().map((name) => handle.parameter(name));
+  }
+
+  #setWeights(weights: Float32Array[]): void {
+    const handle = this.#live();
+    handle.parameterNames().forEach((name, i) => handle.setParameter(name, weights[i]));
+  }
+
+  /** Whether the last layer is a softmax (so outputs are probabilities, not logits). */
+  #producesProbabilities(): boolean {
+    const layers = this.summary().layers;
+    return layers[layers.length - 1]?.kind === 'Softmax';
+  }
+
+  #run(s: Samples, stateful: boolean): TensorData {
+    const handle = this.#live();
+    const out = wasm(() => (s.ids ? handle.predictIds(s.ids, s.count, s.steps, s.lengths, stateful) : handle.predict(s.x!, s.count, s.steps, s.lengths, stateful)));
+    const steps = out.steps;
+    const result = { data: out.y, shape: steps === undefined ? [s.count, out.features] : [s.count, steps, out.features] };
+    out.free();
+    return result;
+  }
+
+  /** Checks the data against the model and the loss, and puts it in the form wasm takes. */
+  #samples(op: string, x: TensorData, y: TensorData | undefined, lengths: Uint32Array | undefined): Samples {
+    const handle = this.#live();
+    const takesIds = handle.takesIds;
+    const expected = takesIds ? '[batch, steps] token ids' : `[batch, steps, ${handle.inputFeatures}]`;
+    const rankOk = takesIds ? x.shape.length === 2 : x.shape.length === 3 && x.shape[2] === handle.inputFeatures;
+    if (!rankOk) throw new ShapeError(`${op}: x must be ${expected}, got shape [${x.shape.join(', ')}]`);
+    const [count, steps] = x.shape;
+    let xs: Float32Array | undefined;
+    let ids: Uint32Array | undefined;
+    if (takesIds) ids = asIds(op, 'x', x.data);
+    else if (x.data instanceof Float32Array) xs = x.data;
+    else throw new DTypeError(`${op}: this model takes float values (it has no embedding), got integer ids`);
+    const lens = toLengths(op, lengths, count, steps);
+    let yv: Float32Array | undefined;
+    let classes: Uint32Array | undefined;
+    if (y) {
+      const sequence = handle.outputSequence;
+      const features = handle.outputFeatures;
+      const byClass = this.#compiled !== undefined && CLASS_LOSSES.includes(lossName(this.#compiled.loss));
+      const lead = sequence ? [count, steps] : [count];
+      const want = byClass ? lead : [...lead, features];
+      const shape = byClass && y.shape.length === lead.length + 1 && y.shape[lead.length] === 1 ? y.shape.slice(0, -1) : y.shape;
+      if (shape.join() !== want.join()) {
+        throw new ShapeError(`${op}: y must be [${want.join(', ')}] (${byClass ? 'one class id per ' + (sequence ? 'step' : 'sequence') : 'like the output'}), got [${y.shape.join(', ')}]`);
+      }
+      if (byClass) classes = asIds(op, 'y', y.data);
+      else yv = y.data instanceof Float32Array ? y.data : Float32Array.from(y.data);
+    }
+    return new Samples(count, steps, xs, ids, lens, yv, classes);
+  }
+
+  #live(): WasmModel {
+    if (!this.#handle) throw new DisposedError('this model was disposed');
+    return this.#handle;
+  }
+}
+
+/** A set of samples, flat and batch-major, that can be cut into batches. */
+class Samples {
+  constructor(
+    readonly count: number,
+    readonly steps: number,
+    readonly x: Float32Array | undefined,
+    readonly ids: Uint32Array | undefined,
+    readonly lengths: Uint32Array | undefined,
+    readonly y: Float32Array | undefined,
+    readonly classes: Uint32Array | undefined,
+  ) {}
+
+  take(from: number, to: number): Samples {
+    const cut = <A extends Float32Array | Uint32Array>(a: A | undefined): A | undefined => (a ? (a.slice((a.length / this.count) * from, (a.length / this.count) * to) as A) : undefined);
+    return new Samples(to - from, this.steps, cut(this.x), cut(this.ids), cut(this.lengths), cut(this.y), cut(this.classes));
+  }
+
+  gather(indices: number[]): Samples {
+    const pick = <A extends Float32Array | Uint32Array>(a: A | undefined, make: (n: number) => A): A | undefined => {
+      if (!a) return undefined;
+      const per = a.length / this.count;
+      const out = make(per * indices.length);
+      indices.forEach((s, i) => out.set(a.subarray(s * per, (s + 1) * per), i * per));
+      return out;
+    };
+    const f = (n: number) => new Float32Array(n);
+    const u = (n: number) => new Uint32Array(n);
+    return new Samples(indices.length, this.steps, pick(this.x, f), pick(this.ids, u), pick(this.lengths, u), pick(this.y, f), pick(this.classes, u));
+  }
+}
+
+/** Early stopping on the caller's chosen quantity, keeping the best weights (Keras' rules). */
+class Stopper {
+  #best = Infinity;
+  #wait = 0;
+  #weights: Float32Array[] | undefined;
+  readonly #monitor: 'loss' | 'val_loss';
+
+  constructor(
+    private readonly options: EarlyStoppingOptions,
+    hasValidation: boolean,
+  ) {
+    this.#monitor = options.monitor ?? (hasValidation ? 'val_loss' : 'loss');
+    if (this.#monitor === 'val_loss' && !hasValidation) throw new ConfigError('earlyStopping monitors val_loss but fit has no validationData or validationSplit');
+  }
+
+  observe(log: EpochLog, weights: () => Float32Array[]): 'go on' | 'stop' {
+    const value = this.#monitor === 'val_loss' ? log.valLoss! : log.loss;
+    if (value < this.#best - (this.options.minDelta ?? 0)) {
+      this.#best = value;
+      this.#wait = 0;
+      if (this.options.restoreBestWeights) this.#weights = weights();
+      return 'go on';
+    }
+    return ++this.#wait > (this.options.patience ?? 0) ? 'stop' : 'go on';
+  }
+
+  restore(set: (weights: Float32Array[]) => void): void {
+    if (this.#weights) set(this.#weights);
+  }
+}
+
+function lossName(loss: CompileOptions['loss']): string {
+  return typeof loss === 'string' ? loss : loss.type;
+}
+
+function asIds(op: string, name: string, data: Float32Array | Uint32Array): Uint32Array {
+  if (data instanceof Uint32Array) return data;
+  const ids = new Uint32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isInteger(data[i]) || data[i] < 0) throw new DTypeError(`${op}: ${name} must hold whole-number ids, got ${data[i]} at index ${i}`);
+    ids[i] = data[i];
+  }
+  return ids;
+}
+
+function wasm<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw fromWasm(error);
+  }
+}

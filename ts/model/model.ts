@@ -1,0 +1,163 @@
+// The model as users hold it, on their own thread. Its core (ts/model/core.ts) lives where the
+// engine is: in the runtime's worker, reached through Comlink, or inline. Every method is
+// async in both placements, checks its options, and converts the data before it crosses.
+import * as Comlink from 'comlink';
+import { ConfigError, DisposedError } from '../errors.js';
+import type { FitPlan, ModelCore } from './core.js';
+import { describe, toLengths, toTensor } from './data.js';
+import type { CompileOptions, Evaluation, FitOptions, GenerateOptions, History, ModelSummary, PredictOptions, Tensor, TensorData, TensorLike } from './types.js';
+
+/** Runs a call on the core: directly (inline) or through the worker, failing if it dies. */
+export type Caller = <T>(call: () => T | Promise<T>) => Promise<T>;
+
+const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'lengths', 'tbptt', 'earlyStopping', 'onProgress', 'onEpochEnd', 'signal'];
+const EARLY_STOPPING = ['monitor', 'patience', 'minDelta', 'restoreBestWeights'];
+
+export function knownKeys(what: string, value: unknown, known: string[]): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null) throw new ConfigError(`${what} must be an object, got ${describe(value)}`);
+  const unknown = Object.keys(value).filter((key) => !known.includes(key));
+  if (unknown.length) throw new ConfigError(`${what}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
+}
+
+function count(what: string, value: unknown, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
+  throw new ConfigError(`${what} must be a whole number of at least ${min}, got ${describe(value)}`);
+}
+
+export class Model {
+  #disposed = false;
+  #takesIds: boolean | undefined;
+
+  constructor(
+    private readonly core: ModelCore | Comlink.Remote<ModelCore>,
+    private readonly call: Caller,
+    private readonly remote: boolean,
+  ) {}
+
+  #onDispose: () => Promise<void> = async () => {};
+
+  /** Makes `dispose` also end `release` (the runtime a top-level model owns). @internal */
+  disposeWith(release: () => Promise<void>): void {
+    this.#onDispose = release;
+  }
+
+  /** Layers with their output shapes and parameter counts, and the weights' total size. */
+  summary(): Promise<ModelSummary> {
+    return this.#run(() => this.core.summary());
+  }
+
+  /** Keras' compile: `{ loss: 'mse', optimizer: { type: 'adam', learning_rate: 0.01 }, metrics: ['mae'] }`. */
+  compile(options: CompileOptions): Promise<void> {
+    return this.#run(() => this.core.compile(options));
+  }
+
+  async fit(x: TensorLike, y: TensorLike, options: FitOptions = {}): Promise<History> {
+    knownKeys('fit options', options, FIT_OPTIONS);
+    knownKeys('fit options.earlyStopping', options.earlyStopping, EARLY_STOPPING);
+    const xs = toTensor('fit', 'x', x);
+    const ys = toTensor('fit', 'y', y);
+    const split = options.validationSplit;
+    if (split !== undefined && !(typeof split === 'number' && split > 0 && split < 1)) throw new ConfigError(`fit: validationSplit must be between 0 and 1, got ${describe(split)}`);
+    if (options.validationData !== undefined && !(Array.isArray(options.validationData) && options.validationData.length === 2)) throw new ConfigError('fit: validationData must be [x, y]');
+    const tbptt = options.tbptt === undefined ? undefined : { k1: count('fit: tbptt.k1', options.tbptt.k1, 0), k2: count('fit: tbptt.k2', options.tbptt.k2 ?? options.tbptt.k1, 0) };
+    if (tbptt) knownKeys('fit options.tbptt', options.tbptt, ['k1', 'k2']);
+    const plan: FitPlan = {
+      epochs: count('fit: epochs', options.epochs, 1),
+      batchSize: count('fit: batchSize', options.batchSize, 32),
+      shuffle: options.shuffle ?? true,
+      validationData: options.validationData && [toTensor('fit', 'validationData[0]', options.validationData[0]), toTensor('fit', 'validationData[1]', options.validationData[1])],
+      validationSplit: split,
+      lengths: toLengths('fit', options.lengths, xs.shape[0], xs.shape[1]),
+      tbptt,
+      earlyStopping: options.earlyStopping,
+    };
+    for (const [name, fn] of [['onProgress', options.onProgress], ['onEpochEnd', options.onEpochEnd]] as const) {
+      if (fn !== undefined && typeof fn !== 'function') throw new ConfigError(`fit: ${name} must be a function`);
+    }
+    const wrap = <F extends (...args: never[]) => unknown>(fn: F | undefined) => (fn && this.remote ? Comlink.proxy(fn) : fn);
+    const signal = options.signal;
+    const abort = () => void this.call(() => this.core.cancel()).catch(() => {});
+    if (signal?.aborted) return { epochs: [], stopped: 'cancelled' };
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      return await this.#run(() => (this.core.fit as ModelCore['fit'])(xs, ys, plan, wrap(options.onProgress), wrap(options.onEpochEnd)));
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  evaluate(x: TensorLike, y: TensorLike, options: PredictOptions = {}): Promise<Evaluation> {
+    knownKeys('evaluate options', options, ['batchSize', 'lengths']);
+    const xs = toTensor('evaluate', 'x', x);
+    const ys = toTensor('evaluate', 'y', y);
+    const lengths = toLengths('evaluate', options.lengths, xs.shape[0], xs.shape[1]);
+    return this.#run(() => this.core.evaluate(xs, ys, count('evaluate: batchSize', options.batchSize, 256), lengths));
+  }
+
+  /** Outputs `[batch, steps, features]` (or `[batch, features]`) for inputs `[batch, steps, ·]`. */
+  async predict(x: TensorLike, options: PredictOptions = {}): Promise<Tensor> {
+    knownKeys('predict options', options, ['batchSize', 'lengths']);
+    const xs = toTensor('predict', 'x', x);
+    const lengths = toLengths('predict', options.lengths, xs.shape[0], xs.shape[1]);
+    return this.#run(() => this.core.predict(xs, count('predict: batchSize', options.batchSize, 256), lengths));
+  }
+
+  /**
+   * Step-by-step stateful inference: each `step` continues from the state the previous one
+   * left inside wasm. A step is `[batch, features]` (one time step) or `[batch, steps, features]`.
+   */
+  stream(): { step(x: TensorLike): Promise<Tensor>; reset(): Promise<void> } {
+    return {
+      step: async (x) => {
+        const t = toTensor('stream', 'x', x);
+        this.#takesIds ??= (await this.summary()).takesIds;
+        // One time step: add the steps axis.
+        const oneStep = this.#takesIds ? t.shape.length === 1 : t.shape.length === 2;
+        const shaped: TensorData = oneStep ? { data: t.data, shape: [t.shape[0], 1, ...t.shape.slice(1)] } : t;
+        return this.#run(() => this.core.step(shaped));
+      },
+      reset: () => this.resetStates(),
+    };
+  }
+
+  resetStates(): Promise<void> {
+    return this.#run(() => this.core.resetStates());
+  }
+
+  /** Token ids sampled after `prime`, for a model that takes ids and returns a distribution per step. */
+  generate(prime: ArrayLike<number>, options: GenerateOptions): Promise<Uint32Array> {
+    knownKeys('generate options', options, ['length', 'temperature', 'topK', 'topP', 'seed']);
+    const ids = Array.from(prime ?? []);
+    if (!ids.every((v) => Number.isSafeInteger(v) && v >= 0)) throw new ConfigError('generate: prime must hold whole-number token ids');
+    return this.#run(() => this.core.generate(Uint32Array.from(ids), options));
+  }
+
+  /** The model as one safetensors file (topology and compile options in its metadata). */
+  save(): Promise<Uint8Array> {
+    return this.#run(() => this.core.save());
+  }
+
+  getWeights(): Promise<Record<string, Float32Array>> {
+    return this.#run(() => this.core.getWeights());
+  }
+
+  setWeights(weights: Record<string, Float32Array>): Promise<void> {
+    return this.#run(() => this.core.setWeights(weights));
+  }
+
+  /** Frees the model's wasm memory; later calls reject with DisposedError. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.call(() => this.core.dispose()).catch(() => {});
+    if (this.remote) (this.core as Comlink.Remote<ModelCore>)[Comlink.releaseProxy]();
+    await this.#onDispose();
+  }
+
+  async #run<T>(call: () => T | Promise<T>): Promise<Awaited<T>> {
+    if (this.#disposed) throw new DisposedError('this model was disposed');
+    return (await this.call(call)) as Awaited<T>;
+  }
+}
