@@ -15,6 +15,7 @@ export class Engine {
     readonly info: EngineInfo,
     private readonly glue: Glue,
     private readonly pool: PoolThread[],
+    private readonly memory: WebAssembly.Memory,
   ) {}
 
   /** Loads the flavour `choice` names; by default it probes the platform and chooses. */
@@ -30,8 +31,8 @@ export class Engine {
     const info: EngineInfo = { ...choice, platform: platform.name };
     if (choice.flavour === 'simd') {
       const glue = await importGlue('simd');
-      await glue.default({ module_or_path: module });
-      return new Engine(info, glue, []);
+      const exports = await glue.default({ module_or_path: module });
+      return new Engine(info, glue, [], (exports as unknown as { memory: WebAssembly.Memory }).memory);
     }
     const glue = await importGlue('threads');
     const exports = await glue.default({ module_or_path: module });
@@ -52,7 +53,7 @@ export class Engine {
       pool.forEach((t) => t.terminate());
       throw fromWasm(error);
     }
-    return new Engine(info, glue, pool);
+    return new Engine(info, glue, pool, memory);
   }
 
   /** `C = A·B` for row-major `A [m, k]` and `B [k, n]`. */
@@ -72,6 +73,9 @@ export class Engine {
       throw fromWasm(error);
     }
   }
+
+  /** The size of the instance's linear memory (it grows, and never shrinks). */
+  wasmBytes = (): number => this.memory.buffer.byteLength;
 
   /** The wasm model class of this engine's instance. */
   get ModelClass(): ModelClass {

@@ -33,10 +33,10 @@ export function serveHost(platform: Platform, endpoint: Comlink.Endpoint): void 
       return Comlink.transfer(c, [c.buffer]);
     },
     createModel(topology, seed) {
-      return Comlink.proxy(ModelCore.create(live().ModelClass, topology, seed));
+      return Comlink.proxy(ModelCore.create(live().ModelClass, topology, seed, live().wasmBytes));
     },
     loadModel(bytes) {
-      return Comlink.proxy(ModelCore.load(live().ModelClass, bytes));
+      return Comlink.proxy(ModelCore.load(live().ModelClass, bytes, live().wasmBytes));
     },
     dispose() {
       disposed = true;

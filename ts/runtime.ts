@@ -72,12 +72,12 @@ class InlineRuntime implements Runtime {
   async sequential(layers: LayerSpec[], options?: SequentialOptions): Promise<Model> {
     this.#live();
     const { topology: t, seed } = topology(layers, options);
-    return this.#model(ModelCore.create(this.engine.ModelClass, t, seed));
+    return this.#model(ModelCore.create(this.engine.ModelClass, t, seed, this.engine.wasmBytes));
   }
 
   async loadModel(bytes: Uint8Array | ArrayBuffer): Promise<Model> {
     this.#live();
-    return this.#model(ModelCore.load(this.engine.ModelClass, bytesOf(bytes)));
+    return this.#model(ModelCore.load(this.engine.ModelClass, bytesOf(bytes), this.engine.wasmBytes));
   }
 
   #model(core: ModelCore): Model {

@@ -37,20 +37,21 @@ export class ModelCore {
   private constructor(
     handle: WasmModel,
     readonly topology: Topology,
+    private readonly wasmBytes: () => number,
   ) {
     this.#handle = handle;
   }
 
-  static create(Model: ModelClass, topology: Topology, seed: number): ModelCore {
-    return new ModelCore(wasm(() => new Model(JSON.stringify(topology), seed)), topology);
+  static create(Model: ModelClass, topology: Topology, seed: number, wasmBytes: () => number): ModelCore {
+    return new ModelCore(wasm(() => new Model(JSON.stringify(topology), seed)), topology, wasmBytes);
   }
 
   /** Rebuilds a saved model; every check failure is a ModelFormatError. */
-  static load(Model: ModelClass, bytes: Uint8Array): ModelCore {
+  static load(Model: ModelClass, bytes: Uint8Array, wasmBytes: () => number): ModelCore {
     const saved = decode(bytes);
     let core: ModelCore;
     try {
-      core = ModelCore.create(Model, saved.topology as Topology, 0);
+      core = ModelCore.create(Model, saved.topology as Topology, 0, wasmBytes);
     } catch (error) {
       throw new ModelFormatError(`not a valid seqwasm model: its topology is rejected: ${(error as Error).message}`);
     }
@@ -245,6 +246,12 @@ export class ModelCore {
   setWeights(weights: Record<string, Float32Array>): void {
     const handle = this.#live();
     for (const [name, values] of Object.entries(weights)) wasm(() => handle.setParameter(name, values));
+  }
+
+  /** The engine's wasm memory in bytes: what a leak would grow. */
+  memoryUsage(): { wasmBytes: number } {
+    this.#live();
+    return { wasmBytes: this.wasmBytes() };
   }
 
   dispose(): void {

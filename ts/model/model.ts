@@ -147,6 +147,11 @@ export class Model {
     return this.#run(() => this.core.setWeights(weights));
   }
 
+  /** The size of the wasm memory the model lives in (shared with the models of its runtime). */
+  memoryUsage(): Promise<{ wasmBytes: number }> {
+    return this.#run(() => this.core.memoryUsage());
+  }
+
   /** Frees the model's wasm memory; later calls reject with DisposedError. */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
