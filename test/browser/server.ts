@@ -5,12 +5,13 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const repository = fileURLToPath(new URL('../..', import.meta.url));
 const types: Record<string, string> = {
   '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json',
 };
 
-export async function serve(): Promise<{ origin: string; close(): Promise<void> }> {
+/** Serves `root` (the repository by default). */
+export async function serve(root = repository): Promise<{ origin: string; close(): Promise<void> }> {
   const server: Server = createServer(async (request, response) => {
     const [, mode, ...rest] = (request.url ?? '/').split('?')[0].split('/');
     const path = normalize(join(root, ...rest));
