@@ -7,6 +7,7 @@ import type { LayerSpec, SequentialOptions } from './model/types.js';
 export * from './errors.js';
 export type * from './model/types.js';
 export type { Flavour, Model };
+export type { Pool, PoolOptions, PoolStats } from './pool.js';
 
 /** Compiled modules given by the caller (edge runtimes cannot fetch or read files). */
 export interface WasmModules {

@@ -34,8 +34,13 @@ export class WorkerError extends SeqwasmError {
   override name = 'WorkerError';
 }
 
+/** A pool's queue is full: the request was refused at once instead of waiting unboundedly. */
+export class QueueFullError extends SeqwasmError {
+  override name = 'QueueFullError';
+}
+
 const classes: Record<string, new (message: string) => SeqwasmError> = {
-  SeqwasmError, ShapeError, DTypeError, NumericError, ConfigError, ModelFormatError, DisposedError, WorkerError,
+  SeqwasmError, ShapeError, DTypeError, NumericError, ConfigError, ModelFormatError, DisposedError, WorkerError, QueueFullError,
 };
 
 /** Rebuilds the typed error named by `name`, or a plain Error for names we do not own. */

@@ -11,6 +11,8 @@ export interface HostWorker {
   /** Keeps the process alive while calls are pending (Node); a no-op in browsers. */
   hold(pending: boolean): void;
   terminate(): void;
+  /** Ends the worker as a crash would: its failure listeners fire. */
+  kill(): void;
 }
 
 /** What a pool thread needs to join the engine's shared memory. */

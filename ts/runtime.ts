@@ -142,6 +142,11 @@ class WorkerRuntime implements Runtime {
     return new Model(core, (call) => this.#call(async () => call()), true);
   }
 
+  /** Ends the worker as a crash would (what the pool's tests use). @internal */
+  kill(): void {
+    this.host.kill();
+  }
+
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;

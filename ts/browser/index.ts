@@ -1,6 +1,7 @@
 // seqwasm for browsers.
 import type { LayerSpec, Model, ModelOptions, Runtime, RuntimeOptions } from '../api.js';
 import { createRuntime as create, ownModel } from '../runtime.js';
+import { createPool as createWorkerPool, type Pool, type PoolOptions } from '../pool.js';
 import { browserPlatform } from './platform.js';
 
 export * from '../api.js';
@@ -19,4 +20,9 @@ export async function sequential(layers: LayerSpec[], options: ModelOptions = {}
 /** A model saved by `model.save()`, in its own runtime. */
 export async function loadModel(bytes: Uint8Array | ArrayBuffer, options: RuntimeOptions = {}): Promise<Model> {
   return ownModel(await createRuntime(options), (runtime) => runtime.loadModel(bytes));
+}
+
+/** Workers that each hold a copy of a saved model, for concurrent inference. */
+export function createPool(options: PoolOptions): Promise<Pool> {
+  return createWorkerPool(createRuntime, options);
 }

@@ -39,13 +39,20 @@ export const browserPlatform: Platform = {
 
   spawnHost(): HostWorker {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    const listeners: ((error: Error) => void)[] = [];
+    worker.addEventListener('error', (event) => listeners.forEach((l) => l(errorOf(event))), { once: true });
     return {
       endpoint: worker as unknown as Endpoint,
       onFailure(listener) {
-        worker.addEventListener('error', (event) => listener(errorOf(event)), { once: true });
+        listeners.push(listener);
       },
       hold() {},
       terminate: () => worker.terminate(),
+      kill() {
+        // A terminated browser worker sends no event: say so ourselves.
+        worker.terminate();
+        listeners.forEach((l) => l(new Error('the worker was terminated')));
+      },
     };
   },
 

@@ -55,6 +55,9 @@ export const nodePlatform: Platform = {
         worker.removeAllListeners('exit');
         void worker.terminate();
       },
+      kill() {
+        void worker.terminate();
+      },
     };
   },
 
