@@ -94,7 +94,7 @@ export class ModelCore {
     this.#cancelled = true;
   }
 
-  async fit(x: TensorData, y: TensorData, plan: FitPlan, progress?: (event: ProgressEvent) => void, epochEnd?: (log: EpochLog) => void): Promise<History> {
+  async fit(x: TensorData, y: TensorData, plan: FitPlan, progress?: (event: ProgressEvent) => unknown, epochEnd?: (log: EpochLog) => unknown): Promise<History> {
     this.#live();
     this.#cancelled = false;
     if (!this.#compiled) throw new ConfigError('fit: compile the model first (loss and optimizer)');
@@ -131,7 +131,8 @@ export class ModelCore {
         if (progress && (now - lastReport > 100 || b === batches - 1)) {
           lastReport = now;
           const rate = done / Math.max((now - started) / 1000, 1e-3);
-          progress({ epoch, epochs: plan.epochs, batch: b + 1, batches, loss: lossSum / seen, samplesPerSecond: rate, etaSeconds: (plan.epochs * train.count - done) / rate });
+          // Awaited: through a worker, the caller has seen every event before fit resolves.
+          await progress({ epoch, epochs: plan.epochs, batch: b + 1, batches, loss: lossSum / seen, samplesPerSecond: rate, etaSeconds: (plan.epochs * train.count - done) / rate });
         }
         if (now - lastYield > 30) {
           // Let a cancel() (or other messages) through between batches.
@@ -151,7 +152,7 @@ export class ModelCore {
         log.valMetrics = v.metrics;
       }
       history.epochs.push(log);
-      epochEnd?.(log);
+      await epochEnd?.(log);
       if (stopper?.observe(log, () => this.#weights()) === 'stop') {
         history.stopped = 'early-stopping';
         break;
@@ -161,7 +162,7 @@ export class ModelCore {
     return history;
   }
 
-  async #fitStream(x: TensorData, y: TensorData, plan: FitPlan, progress?: (event: ProgressEvent) => void, epochEnd?: (log: EpochLog) => void): Promise<History> {
+  async #fitStream(x: TensorData, y: TensorData, plan: FitPlan, progress?: (event: ProgressEvent) => unknown, epochEnd?: (log: EpochLog) => unknown): Promise<History> {
     const op = 'fit (tbptt)';
     const s = this.#samples(op, x, y, undefined);
     const { k1, k2 } = plan.tbptt!;
@@ -171,10 +172,10 @@ export class ModelCore {
       const reports = JSON.parse(wasm(() => this.#live().trainStream(s.x, s.ids, s.count, s.steps, s.y, s.classes, k1, k2))) as { loss: number }[];
       const loss = reports.reduce((a, r) => a + r.loss, 0) / Math.max(reports.length, 1);
       const rate = ((epoch + 1) * s.count * s.steps) / Math.max((Date.now() - started) / 1000, 1e-3);
-      progress?.({ epoch, epochs: plan.epochs, batch: reports.length, batches: reports.length, loss, samplesPerSecond: rate, etaSeconds: ((plan.epochs - epoch - 1) * s.count * s.steps) / rate });
+      await progress?.({ epoch, epochs: plan.epochs, batch: reports.length, batches: reports.length, loss, samplesPerSecond: rate, etaSeconds: ((plan.epochs - epoch - 1) * s.count * s.steps) / rate });
       const log: EpochLog = { epoch, loss, metrics: this.#compiled?.metrics?.length ? this.#evaluate(s).metrics : {} };
       history.epochs.push(log);
-      epochEnd?.(log);
+      await epochEnd?.(log);
       await new Promise((resolve) => setTimeout(resolve, 0));
       if (this.#cancelled) {
         history.stopped = 'cancelled';
