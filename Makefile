@@ -2,7 +2,7 @@
 .PHONY: demo test setup build clean
 
 demo: build
-	node examples/matmul.js
+	node examples/forecast-co2.js
 
 test: build
 	bash scripts/test.sh

@@ -27,6 +27,11 @@ if [ -f test-results/vitest.json ]; then
 fi
 [ "$status" = 0 ] || [ "$f" -gt 0 ] || broken+=("vitest")
 
+echo "== examples, quick mode (each asserts that it beats its baseline)"
+for example in examples/forecast-co2.js; do
+  if node "$example" --quick; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "$example --quick failed"; fi
+done
+
 echo "== bench smoke (no timing assertion: the run must only complete)"
 if node bench/run.js --smoke; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "bench smoke failed"; fi
 
