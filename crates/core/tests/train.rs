@@ -146,8 +146,15 @@ fn a_non_finite_step_is_named_and_leaves_the_last_good_weights() {
     let good = t.snapshot();
     let err = t.train_batch(batch, Targets::Values(&[f64::NAN, 0.0])).unwrap_err();
     assert_eq!(err.kind(), "NumericError");
-    assert!(err.to_string().contains("training step 2") && err.to_string().contains("the weights are those of step 1"), "{err}");
+    assert!(err.to_string().contains("training step 2: targets: value 0 is NaN") && err.to_string().contains("the weights are those of step 1"), "{err}");
     assert_eq!(t.snapshot(), good);
+
+    // Weights that make a layer overflow: the step names that layer.
+    let mut huge = trainer(r#"{"input": 2, "layers": [{"type": "dense", "units": 3}, {"type": "rnn", "units": 2}]}"#, r#"{"loss": "mse"}"#, 1);
+    huge.model.set_parameter("0.weight", &[f64::MAX; 6]).unwrap();
+    let ones = [1.0; 2 * 4 * 2];
+    let err = huge.train_batch(Batch { x: Inputs::Values(&ones), batch: 2, steps: 4, lengths: None }, Targets::Values(&[0.5, 0.5, -0.5, -0.5])).unwrap_err();
+    assert!(err.kind() == "NumericError" && err.to_string().contains("training step 1: layer 0 (Dense): output value 0 is inf"), "{err}");
 
     // An update that overflows a weight is undone, optimizer state included.
     let mut t = trainer(model, r#"{"loss": "mse", "optimizer": {"type": "sgd", "learning_rate": 1e308, "momentum": 0.5}}"#, 1);

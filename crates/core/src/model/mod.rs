@@ -198,8 +198,15 @@ impl<T: Real> Model<T> {
             (Inputs::Ids(_), false) => return Err(Error::config("model: x", "this model takes float values, not token ids (it has no embedding)")),
         }
         let mut traces = Vec::with_capacity(self.layers.len());
+        let training = rng.is_some();
         for (layer, owner) in self.layers.iter_mut().zip(&self.owners) {
             let (next, trace) = layer.forward(flow, rng.as_deref_mut(), stateful).map_err(|e| e.within(&format!("layer {owner}")))?;
+            // While training, name the first layer whose output overflows (weights grown too large).
+            if training {
+                if let Some(i) = next.data.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::numeric(format!("layer {owner} ({})", layer.kind()), format!("output value {i} is {:?}", next.data[i])));
+                }
+            }
             flow = next;
             traces.push(trace);
         }

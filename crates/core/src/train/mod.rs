@@ -145,8 +145,19 @@ impl<T: Real> Trainer<T> {
 
     /// One update from one batch.
     pub fn train_batch(&mut self, batch: Batch<'_, T>, targets: Targets<'_, T>) -> Result<StepReport> {
-        let (loss, grads, _) = self.gradients(batch, targets, None, false)?;
+        let (loss, grads, _) = self.gradients(batch, targets, None, false).map_err(|e| self.at_step(e))?;
         self.apply(loss, grads.parameters)
+    }
+
+    /// A numeric error of the step about to be taken, said to be there (the weights are untouched).
+    fn at_step(&self, error: Error) -> Error {
+        match error {
+            Error::Numeric { what, reason } => {
+                let step = self.optimizer.steps + 1;
+                Error::numeric(format!("training step {step}: {what}"), format!("{reason}; the weights are those of step {}", step - 1))
+            }
+            other => other,
+        }
     }
 
     /// The loss and the gradients of one batch in training mode (dropout on), without an
@@ -164,6 +175,9 @@ impl<T: Real> Trainer<T> {
         let (rows, cols, mask) = rows_of(pred, loss_from);
         let target = match targets {
             Targets::Values(v) => {
+                if let Some(i) = v.iter().position(|t| !t.is_finite()) {
+                    return Err(Error::numeric("targets", format!("value {i} is {:?}", v[i])));
+                }
                 if v.len() != rows * cols {
                     return Err(Error::shape("targets", format!("{} values, shaped like the prediction [batch={}, {}features={cols}]", rows * cols, pred.batch, steps_text(pred)), format!("{} values", v.len())));
                 }

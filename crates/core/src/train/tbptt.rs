@@ -87,7 +87,7 @@ impl<T: Real> Trainer<T> {
             let part = slice_inputs(x, batch, steps, width_x, window.start, window.end);
             let targets = slice_targets(y, batch, steps, width_y, window.start, window.end);
             let n = window.end - window.start;
-            let (loss, grads, _) = self.gradients(Batch { x: part.as_inputs(), batch, steps: n, lengths: None }, targets.as_targets(), Some(window.loss_from - window.start), true)?;
+            let (loss, grads, _) = self.gradients(Batch { x: part.as_inputs(), batch, steps: n, lengths: None }, targets.as_targets(), Some(window.loss_from - window.start), true).map_err(|e| self.at_step(e))?;
             let raw = grads.parameters.clone();
             let report = self.apply(loss, grads.parameters)?;
             on_window(&window, &report, &raw);
