@@ -139,6 +139,20 @@ describe.each(placements)('the model API $name', ({ options }) => {
     await copy.dispose();
   });
 
+  it('resumes training from a saved optimizer state exactly where it stopped', async () => {
+    const { x, y } = meanTask(16);
+    const m = await sequential([{ type: 'lstm', units: 4 }, { type: 'dense', units: 1 }], { input: 1, seed: 8, ...options });
+    await m.compile({ loss: 'mse', optimizer: { type: 'adam', learning_rate: 0.01 } });
+    await m.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false });
+    const resumed = await loadModel(await m.save(), options);
+    const fresh = await loadModel(await m.save({ includeOptimizer: false }), options);
+    for (const model of [m, resumed, fresh]) await model.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false });
+    const [a, b, c] = await Promise.all([m, resumed, fresh].map((model) => model.predict(x)));
+    expect(Array.from(b.data)).toEqual(Array.from(a.data));
+    expect(Array.from(c.data)).not.toEqual(Array.from(a.data));
+    await Promise.all([m, resumed, fresh].map((model) => model.dispose()));
+  });
+
   it('rejects corrupt, truncated and foreign files with ModelFormatError', async () => {
     const bytes = await model.save();
     const header = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));

@@ -58,7 +58,8 @@ export class ModelCore {
     const handle = core.#live();
     const names = handle.parameterNames();
     const shapes = JSON.parse(handle.parameterShapes()) as number[][];
-    const given = new Map(saved.tensors.map((t) => [t.name, t]));
+    const optimizer = new Map(saved.tensors.filter((t) => t.name.startsWith('optimizer/')).map((t) => [t.name, t]));
+    const given = new Map(saved.tensors.filter((t) => !t.name.startsWith('optimizer/')).map((t) => [t.name, t]));
     names.forEach((name, i) => {
       const t = given.get(name);
       if (!t) throw new ModelFormatError(`not a valid seqwasm model: tensor ${name} is missing`);
@@ -68,6 +69,26 @@ export class ModelCore {
     });
     if (given.size) throw new ModelFormatError(`not a valid seqwasm model: tensors the topology does not have: ${[...given.keys()].join(', ')}`);
     if (saved.compile !== undefined) core.compile(saved.compile as CompileOptions);
+    if (saved.optimizerSteps !== undefined) {
+      if (saved.compile === undefined) throw new ModelFormatError('not a valid seqwasm model: it has optimizer state but no compile options');
+      const slots = handle.optimizerSlots();
+      const parts = saved.optimizerSteps === 0 ? [] : names.flatMap((name) => Array.from({ length: slots }, (_, k) => {
+        const t = optimizer.get(`optimizer/${name}/${k}`);
+        if (!t) throw new ModelFormatError(`not a valid seqwasm model: optimizer state optimizer/${name}/${k} is missing`);
+        optimizer.delete(t.name);
+        return t.data;
+      }));
+      if (optimizer.size) throw new ModelFormatError(`not a valid seqwasm model: optimizer state the compiled optimizer does not have: ${[...optimizer.keys()].join(', ')}`);
+      const flat = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+      parts.reduce((at, p) => (flat.set(p, at), at + p.length), 0);
+      try {
+        handle.setOptimizerState(saved.optimizerSteps, flat);
+      } catch (error) {
+        throw new ModelFormatError(`not a valid seqwasm model: its optimizer state is rejected: ${fromWasm(error).message}`);
+      }
+    } else if (optimizer.size) {
+      throw new ModelFormatError('not a valid seqwasm model: optimizer state without optimizer_steps');
+    }
     return core;
   }
 
@@ -232,11 +253,20 @@ export class ModelCore {
     return wasm(() => handle.generate(prime, o.length, o.temperature, o.topK, o.topP, logits, o.seed >>> 0));
   }
 
-  save(): Uint8Array {
+  /** The model as bytes; with `includeOptimizer` (and a compiled model) the optimizer's state too, to resume training. */
+  save(includeOptimizer: boolean): Uint8Array {
     const handle = this.#live();
     const shapes = JSON.parse(handle.parameterShapes()) as number[][];
-    const tensors = handle.parameterNames().map((name, i) => ({ name, shape: shapes[i], data: handle.parameter(name) }));
-    return encode({ topology: this.topology, compile: this.#compiled, tensors });
+    const names = handle.parameterNames();
+    const tensors = names.map((name, i) => ({ name, shape: shapes[i], data: handle.parameter(name) }));
+    const steps = handle.optimizerSteps;
+    const withOptimizer = includeOptimizer && this.#compiled !== undefined;
+    if (withOptimizer && steps > 0) {
+      names.forEach((name, i) => {
+        for (let k = 0; k < handle.optimizerSlots(); k++) tensors.push({ name: `optimizer/${name}/${k}`, shape: shapes[i], data: handle.optimizerState(i, k) });
+      });
+    }
+    return encode({ topology: this.topology, compile: this.#compiled, optimizerSteps: withOptimizer ? steps : undefined, tensors });
   }
 
   getWeights(): Record<string, Float32Array> {

@@ -14,6 +14,8 @@ const MAX_HEADER = 100_000_000;
 export interface SavedModel {
   topology: unknown;
   compile?: unknown;
+  /** Optimizer updates done; its state is in the tensors named `optimizer/<parameter>/<slot>`. */
+  optimizerSteps?: number;
   tensors: { name: string; shape: number[]; data: Float32Array }[];
 }
 
@@ -24,6 +26,7 @@ export function encode(model: SavedModel): Uint8Array {
       version: String(VERSION),
       topology: JSON.stringify(model.topology),
       ...(model.compile === undefined ? {} : { compile: JSON.stringify(model.compile) }),
+      ...(model.optimizerSteps === undefined ? {} : { optimizer_steps: String(model.optimizerSteps) }),
     },
   };
   let offset = 0;
@@ -81,6 +84,11 @@ export function decode(input: unknown): SavedModel {
   };
   const topology = parse('topology');
   const compile = meta!.compile === undefined ? undefined : parse('compile');
+  let optimizerSteps: number | undefined;
+  if (meta!.optimizer_steps !== undefined) {
+    optimizerSteps = Number(meta!.optimizer_steps);
+    if (!Number.isSafeInteger(optimizerSteps) || optimizerSteps < 0) fail(`__metadata__.optimizer_steps ${JSON.stringify(meta!.optimizer_steps)} is not a count`);
+  }
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const ranges: [number, number, string][] = [];
@@ -110,7 +118,7 @@ export function decode(input: unknown): SavedModel {
   for (let i = 1; i < ranges.length; i++) {
     if (ranges[i][0] < ranges[i - 1][1]) fail(`tensors ${ranges[i - 1][2]} and ${ranges[i][2]} overlap`);
   }
-  return { topology, compile, tensors };
+  return { topology, compile, optimizerSteps, tensors };
 }
 
 function asBytes(input: unknown): Uint8Array {

@@ -134,9 +134,14 @@ export class Model {
     return this.#run(() => this.core.generate(Uint32Array.from(ids), options));
   }
 
-  /** The model as one safetensors file (topology and compile options in its metadata). */
-  save(): Promise<Uint8Array> {
-    return this.#run(() => this.core.save());
+  /**
+   * The model as one safetensors file (topology and compile options in its metadata). The
+   * optimizer's state is included unless `includeOptimizer` is false, so that `loadModel` can
+   * resume training exactly where it stopped.
+   */
+  save(options: { includeOptimizer?: boolean } = {}): Promise<Uint8Array> {
+    knownKeys('save options', options, ['includeOptimizer']);
+    return this.#run(() => this.core.save(options.includeOptimizer ?? true));
   }
 
   getWeights(): Promise<Record<string, Float32Array>> {

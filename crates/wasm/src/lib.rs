@@ -271,6 +271,45 @@ impl ModelHandle {
         self.trainer.shuffled_order(samples as usize).into_iter().map(|i| i as u32).collect()
     }
 
+    /// Arrays of optimizer state per parameter (Adam: 2), for saving it.
+    #[wasm_bindgen(js_name = optimizerSlots)]
+    pub fn optimizer_slots(&self) -> usize {
+        self.trainer.optimizer.slots_per_parameter()
+    }
+
+    /// Slot `slot` of the optimizer's state for parameter `index` (in name order); empty before
+    /// the first update.
+    #[wasm_bindgen(js_name = optimizerState)]
+    pub fn optimizer_state(&self, index: usize, slot: usize) -> Vec<f32> {
+        self.trainer.optimizer.slots.get(index).and_then(|s| s.get(slot)).cloned().unwrap_or_default()
+    }
+
+    /// Restores the optimizer after `steps` updates from every slot of every parameter,
+    /// concatenated parameter by parameter, slot by slot.
+    #[wasm_bindgen(js_name = setOptimizerState)]
+    pub fn set_optimizer_state(&mut self, steps: f64, flat: &[f32]) -> Result<(), JsValue> {
+        self.check_compiled()?;
+        let lengths: Vec<usize> = self.trainer.model.parameters().iter().map(|(_, p)| p.len()).collect();
+        let per = self.trainer.optimizer.slots_per_parameter();
+        let total: usize = lengths.iter().map(|n| n * per).sum();
+        if flat.len() != total {
+            return Err(to_js(core::Error::shape("optimizer state", format!("{total} values"), format!("{} values", flat.len()))));
+        }
+        let mut at = 0;
+        let slots = lengths
+            .iter()
+            .map(|&n| {
+                (0..per)
+                    .map(|_| {
+                        at += n;
+                        flat[at - n..at].to_vec()
+                    })
+                    .collect()
+            })
+            .collect();
+        self.trainer.optimizer.set_state(steps as u64, slots, &lengths).map_err(to_js)
+    }
+
     /// Optimizer updates done since the last compile.
     #[wasm_bindgen(getter, js_name = optimizerSteps)]
     pub fn optimizer_steps(&self) -> f64 {

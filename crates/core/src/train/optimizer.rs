@@ -168,6 +168,32 @@ impl<T: Real> Optimizer<T> {
         Optimizer { config, steps: 0, slots: Vec::new() }
     }
 
+    /// How many arrays of state the rule keeps per parameter (Adam: m and v).
+    pub fn slots_per_parameter(&self) -> usize {
+        match self.config.rule {
+            Rule::Sgd { momentum, .. } if momentum > 0.0 => 1,
+            Rule::Sgd { .. } => 0,
+            Rule::Adam { .. } | Rule::AdamW { .. } => 2,
+            Rule::RmsProp { centered, momentum, .. } => 1 + usize::from(centered) + usize::from(momentum > 0.0),
+            Rule::Adagrad { .. } => 1,
+        }
+    }
+
+    /// Restores a saved state: `slots[p][k]` must be as long as parameter `p` (`lengths[p]`).
+    pub fn set_state(&mut self, steps: u64, slots: Vec<Vec<Vec<T>>>, lengths: &[usize]) -> Result<()> {
+        let per = self.slots_per_parameter();
+        let fits = slots.len() == lengths.len() && slots.iter().zip(lengths).all(|(s, &n)| s.len() == per && s.iter().all(|v| v.len() == n));
+        if !fits {
+            return Err(Error::shape("optimizer state", format!("{per} slots for each of {} parameters, shaped like them", lengths.len()), "another layout".to_string()));
+        }
+        if let Some(v) = slots.iter().flatten().flatten().find(|v| !v.is_finite()) {
+            return Err(Error::numeric("optimizer state", format!("holds {v:?}")));
+        }
+        self.steps = steps;
+        self.slots = if steps == 0 { Vec::new() } else { slots };
+        Ok(())
+    }
+
     /// Clips `grads` as configured and returns their global norm before clipping.
     pub fn clip(&self, grads: &mut [Vec<T>]) -> f64 {
         if let Some(c) = self.config.clipvalue {
@@ -189,13 +215,7 @@ impl<T: Real> Optimizer<T> {
         if params.len() != grads.len() || params.iter().zip(grads).any(|(p, g)| p.len() != g.len()) {
             return Err(Error::shape("optimizer", format!("{} gradients shaped like the parameters", params.len()), format!("{} gradients", grads.len())));
         }
-        let slots = match self.config.rule {
-            Rule::Sgd { momentum, .. } if momentum > 0.0 => 1,
-            Rule::Sgd { .. } => 0,
-            Rule::Adam { .. } | Rule::AdamW { .. } => 2,
-            Rule::RmsProp { centered, momentum, .. } => 1 + usize::from(centered) + usize::from(momentum > 0.0),
-            Rule::Adagrad { .. } => 1,
-        };
+        let slots = self.slots_per_parameter();
         if self.slots.len() != params.len() {
             let fill = match self.config.rule {
                 Rule::Adagrad { initial_accumulator_value, .. } => initial_accumulator_value,
