@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, availableParallelism } from 'node:os';
 import { roofline } from './w0-roofline.js';
+import { models } from './models.js';
 
 const mode = process.argv.includes('--smoke') ? 'smoke' : process.argv.includes('--quick') ? 'quick' : 'full';
 const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` };
@@ -15,6 +16,14 @@ results.workloads.w0 = await roofline(mode);
 console.log('W0 roofline: seqwasm GEMM, inline (no copies to a worker), f32');
 console.table(results.workloads.w0.rows);
 for (const note of results.workloads.w0.notes) console.log(`  ${note}`);
+
+const peak = Math.max(...results.workloads.w0.rows.filter((r) => r.threads === 1).map((r) => r['GFLOP/s'] ?? 0));
+results.workloads.models = await models(mode, peak);
+console.log('\nW1–W4: model workloads, every system on the same shapes (GFLOP/s: achieved; "of W0": against the one-thread GEMM peak)');
+console.table(results.workloads.models.rows);
+console.log('ratios against TF.js wasm');
+console.table(results.workloads.models.ratios);
+for (const note of results.workloads.models.notes) console.log(`  ${note}`);
 
 const dir = new URL('./results/', import.meta.url);
 await mkdir(dir, { recursive: true });

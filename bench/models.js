@@ -1,0 +1,103 @@
+// W1–W4: the model workloads of the benchmark issue, the same shapes for every system. The
+// systems alternate inside each repetition so that their ratios hold on a noisy machine.
+import { availableParallelism } from 'node:os';
+import { seqwasm, tfjs } from './systems.js';
+
+const FULL = {
+  w1: { kind: 'stream', cell: 'lstm', input: 32, hidden: 256, unitsPerRep: 100 },
+  w2: { kind: 'sequence', batch: 32, steps: 100, input: 64, hidden: 256 },
+  w3: { kind: 'train', batch: 32, steps: 50, input: 64, hidden: 256 },
+  w4: { kind: 'charlm', vocab: 65, embedding: 64, hidden: 256, batch: 32, steps: 64 },
+};
+const SMOKE = {
+  w1: { kind: 'stream', cell: 'lstm', input: 4, hidden: 8, unitsPerRep: 5 },
+  w2: { kind: 'sequence', batch: 2, steps: 5, input: 4, hidden: 8 },
+  w3: { kind: 'train', batch: 2, steps: 5, input: 4, hidden: 8 },
+  w4: { kind: 'charlm', vocab: 7, embedding: 4, hidden: 8, batch: 2, steps: 5 },
+};
+const PLANS = { smoke: { shapes: SMOKE, repeats: 1, warmup: 1 }, quick: { shapes: FULL, repeats: 3, warmup: 1 }, full: { shapes: FULL, repeats: 5, warmup: 2 } };
+
+/** Forward flops of one sample-step of a cell: 2·G·H·(I + H). */
+function cellFlops(cell, input, hidden) {
+  return 2 * (cell === 'gru' ? 3 : 4) * hidden * (input + hidden);
+}
+
+/** The workloads with their units (what one `step` does), rates and flop counts. */
+function workloads(shapes) {
+  const { w1, w2, w3, w4 } = shapes;
+  return [
+    { id: 'W1', label: 'LSTM streaming, batch 1, one step per call', shape: w1, unit: 'µs/step', perStep: 1, flops: cellFlops('lstm', w1.input, w1.hidden), rate: (ms) => (ms * 1000) / w1.unitsPerRep, lowerIsBetter: true },
+    ...['lstm', 'gru'].map((cell) => ({ id: 'W2', label: `${cell.toUpperCase()} sequences, batch ${w2.batch} × ${w2.steps} steps`, shape: { ...w2, cell }, unit: 'seq/s', flops: w2.batch * w2.steps * cellFlops(cell, w2.input, w2.hidden), rate: (ms) => w2.batch / (ms / 1000) })),
+    ...['lstm', 'gru'].map((cell) => ({ id: 'W3', label: `${cell.toUpperCase()} training, batch ${w3.batch} × ${w3.steps} steps`, shape: { ...w3, cell }, unit: 'steps/s', flops: 3 * w3.batch * w3.steps * cellFlops(cell, w3.input, w3.hidden), rate: (ms) => 1000 / ms })),
+    { id: 'W4', label: `char LM training, batch ${w4.batch} × ${w4.steps} tokens`, shape: { ...w4, cell: 'lstm' }, unit: 'tokens/s', flops: 3 * w4.batch * w4.steps * (cellFlops('lstm', w4.embedding, w4.hidden) + 2 * w4.hidden * w4.vocab), rate: (ms) => (w4.batch * w4.steps) / (ms / 1000) },
+  ];
+}
+
+export async function models(mode, peakGflops) {
+  const plan = PLANS[mode];
+  const cores = availableParallelism();
+  const systems = [seqwasm({ worker: false, threads: 1 }), seqwasm({ worker: false, threads: cores }), seqwasm({ worker: true, threads: cores }), tfjs('wasm')];
+  const notes = [`TF.js wasm backend: ${await systems[3].describe()}.`];
+  const rows = [];
+  const ratios = [];
+  for (const w of workloads(plan.shapes)) {
+    const units = w.shape.unitsPerRep ?? 1;
+    const rep = async (handle) => {
+      const start = performance.now();
+      for (let u = 0; u < units; u++) await handle.step();
+      return performance.now() - start;
+    };
+    // A system that cannot run the workload is left out of it, with the reason in the notes.
+    const built = [];
+    for (const system of systems) {
+      let handle;
+      try {
+        handle = await system.build(w.shape);
+        for (let i = 0; i < plan.warmup; i++) await rep(handle);
+        built.push([system, handle]);
+      } catch (error) {
+        notes.push(`${system.name} cannot run ${w.id} (${w.label}): ${String(error.message).split('\n')[0]}`);
+        await handle?.dispose().catch(() => {});
+      }
+    }
+    const times = new Map(built.map(([s]) => [s.name, []]));
+    for (let r = 0; r < plan.repeats; r++) {
+      for (const [system, handle] of built) times.get(system.name).push(await rep(handle));
+    }
+    for (const [, handle] of built) await handle.dispose();
+    const summary = new Map();
+    for (const [name, ms] of times) {
+      ms.sort((a, b) => a - b);
+      const median = ms[ms.length >> 1];
+      const value = w.rate(median);
+      const [best, worst] = w.lowerIsBetter ? [w.rate(ms[0]), w.rate(ms.at(-1))] : [w.rate(ms[0]), w.rate(ms.at(-1))];
+      const gflops = (w.flops * units) / (median / 1000) / 1e9;
+      summary.set(name, value);
+      rows.push({
+        workload: w.id,
+        task: w.label,
+        system: name,
+        rate: round(value),
+        unit: w.unit,
+        'min–max': `${round(Math.min(best, worst))}–${round(Math.max(best, worst))}`,
+        'GFLOP/s': round(gflops),
+        'of W0': name.startsWith('seqwasm') && peakGflops ? `${Math.round((100 * gflops) / peakGflops)}%` : '',
+      });
+    }
+    const peer = summary.get('TF.js wasm');
+    for (const [name, value] of summary) {
+      if (!name.startsWith('seqwasm') || !peer) continue;
+      const ratio = w.lowerIsBetter ? peer / value : value / peer;
+      ratios.push({ workload: w.id, task: w.label, system: name, peer: 'TF.js wasm', ratio: round(ratio) });
+    }
+  }
+  notes.push('Ratios are seqwasm ÷ TF.js wasm in speed (above 1: seqwasm is faster), medians of alternating repetitions.');
+  notes.push('Training steps include the copy of the batch to the worker (worker rows) and every check seqwasm does on its input.');
+  notes.push('"of W0" divides the achieved GFLOP/s (training counted as 3× the forward flops) by the best one-thread W0 median; above 100% means the workload\'s GEMM shapes ran faster than W0\'s square ones.');
+  notes.push('Not yet measured here: TF.js cpu, ONNX Runtime Web and onnxruntime-node, brain.js, the relaxed-simd build.');
+  return { rows, ratios, notes };
+}
+
+function round(v) {
+  return v >= 100 ? Math.round(v) : v >= 10 ? Math.round(v * 10) / 10 : Math.round(v * 100) / 100;
+}
