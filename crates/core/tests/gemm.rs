@@ -72,6 +72,24 @@ fn transposed_views_multiply_without_copies() {
 }
 
 #[test]
+fn a_few_rows_against_transposed_weights_take_the_unpacked_path_and_agree() {
+    // One to four rows of X against Wᵀ (a streaming step): dot products, no packing; with k
+    // both a multiple of 8 and not, and in both modes.
+    let mut rng = Rng(9);
+    for (m, k, n) in [(1, 256, 1024), (1, 3, 5), (2, 17, 9), (4, 64, 33), (3, 8, 1)] {
+        let (x, w, c0) = (rng.vec_f32(m * k), rng.vec_f32(n * k), rng.vec_f32(m * n));
+        let want = naive(m, k, n, |i, p| x[i * k + p], |p, j| w[j * k + p]);
+        let mut c = vec![0.0; m * n];
+        gemm(MatRef::new(&x, m, k).unwrap(), MatRef::new(&w, n, k).unwrap().t(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite).unwrap();
+        assert_close(&c, &want, k, &format!("{m}×{k}·({n}×{k})ᵀ"));
+        let mut c = c0.clone();
+        gemm(MatRef::new(&x, m, k).unwrap(), MatRef::new(&w, n, k).unwrap().t(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Add).unwrap();
+        let added: Vec<f64> = want.iter().zip(&c0).map(|(v, &c)| v + c as f64).collect();
+        assert_close(&c, &added, k, "accumulated");
+    }
+}
+
+#[test]
 fn accumulate_adds_to_what_c_holds() {
     let mut rng = Rng(4);
     let (m, k, n) = (9, 300, 20);

@@ -38,9 +38,38 @@ pub fn gemm<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode:
     if m == 0 || n == 0 {
         return Ok(());
     }
+    if m <= MR && a.cols() > 0 && a.row_slice(0).is_some() && b.col_slice(0).is_some() {
+        few_rows(a, b, c, mode);
+        return Ok(());
+    }
     let out = Out { ptr: c.into_ptr(), ld: n };
     split_columns(a, b, out, mode);
     Ok(())
+}
+
+/// A product with a few rows of A against a transposed B (`X·Wᵀ` for a batch of one to four,
+/// as a streaming step is): dot products of contiguous rows, with nothing packed, so the
+/// weights are read once and not copied. The choice depends only on shape and layout, so the
+/// bits still do not depend on the thread count.
+fn few_rows<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode: Accumulate) {
+    let n = c.cols();
+    let out = c.into_slice();
+    for i in 0..a.rows() {
+        let row = a.row_slice(i).expect("checked contiguous");
+        let col = |j: usize| b.col_slice(j).expect("checked contiguous");
+        let mut put = |j: usize, v: T| {
+            let cell = &mut out[i * n + j];
+            *cell = if mode == Accumulate::Add { *cell + v } else { v };
+        };
+        let quads = n / 4 * 4;
+        for j in (0..quads).step_by(4) {
+            let values = T::dot4(row, [col(j), col(j + 1), col(j + 2), col(j + 3)]);
+            values.into_iter().enumerate().for_each(|(q, v)| put(j + q, v));
+        }
+        for j in quads..n {
+            put(j, T::dot(row, col(j)));
+        }
+    }
 }
 
 /// The sum of each column of a row-major matrix with `cols` columns: the bias gradient of a

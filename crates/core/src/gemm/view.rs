@@ -42,6 +42,16 @@ impl<'a, T: Copy> MatRef<'a, T> {
         self.cols
     }
 
+    /// Row `i` as a slice, when the row is contiguous.
+    pub(crate) fn row_slice(&self, i: usize) -> Option<&'a [T]> {
+        (self.cs == 1).then(|| &self.data[i * self.rs..i * self.rs + self.cols])
+    }
+
+    /// Column `j` as a slice, when the column is contiguous (the view is a transpose).
+    pub(crate) fn col_slice(&self, j: usize) -> Option<&'a [T]> {
+        (self.rs == 1).then(|| &self.data[j * self.cs..j * self.cs + self.rows])
+    }
+
     #[inline(always)]
     pub(crate) fn at(&self, i: usize, j: usize) -> T {
         self.data[i * self.rs + j * self.cs]
@@ -75,6 +85,10 @@ impl<'a, T> MatMut<'a, T> {
 
     pub fn cols(&self) -> usize {
         self.cols
+    }
+
+    pub(crate) fn into_slice(self) -> &'a mut [T] {
+        self.data
     }
 
     pub(crate) fn into_ptr(self) -> *mut T {
