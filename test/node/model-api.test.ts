@@ -58,6 +58,17 @@ describe.each(placements)('the model API $name', ({ options }) => {
     expect(after.metrics.mae).toBeLessThan(before.metrics.mae);
   });
 
+  it('shows the gradient flow through time without updating', async () => {
+    const { x, y } = meanTask(4);
+    const before = await model.predict(x);
+    const d = await model.diagnose(x, y);
+    expect(Object.keys(d.stateNorms)).toEqual(['0.l0']);
+    expect(d.stateNorms['0.l0']).toHaveLength(5);
+    expect(d.stateNorms['0.l0'].every((v) => v > 0 && Number.isFinite(v))).toBe(true);
+    expect(Object.keys(d.parameterNorms)).toEqual(['0.weight_ih_l0', '0.weight_hh_l0', '0.bias_ih_l0', '0.bias_hh_l0', '1.weight', '1.bias']);
+    expect(Array.from((await model.predict(x)).data)).toEqual(Array.from(before.data));
+  });
+
   it('predicts in batches, from typed arrays or nested arrays alike', async () => {
     const { x } = meanTask(10);
     const whole = await model.predict(x);

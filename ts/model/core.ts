@@ -5,7 +5,7 @@ import { ConfigError, DTypeError, DisposedError, ModelFormatError, ShapeError, f
 import type { ThreadsGlue } from '../glue.js';
 import { describe, toLengths } from './data.js';
 import { decode, encode } from './format.js';
-import type { CompileOptions, EarlyStoppingOptions, EpochLog, Evaluation, GenerateOptions, History, LayerSummary, ModelSummary, ProgressEvent, TensorData } from './types.js';
+import type { CompileOptions, Diagnostics, EarlyStoppingOptions, EpochLog, Evaluation, GenerateOptions, History, LayerSummary, ModelSummary, ProgressEvent, TensorData } from './types.js';
 
 type WasmModel = InstanceType<ThreadsGlue['Model']>;
 export type ModelClass = new (topology: string, seed: number) => WasmModel;
@@ -215,6 +215,13 @@ export class ModelCore {
     return JSON.parse(wasm(() => this.#live().evaluate(s.x, s.ids, s.count, s.steps, s.lengths, s.y, s.classes, batchSize))) as Evaluation;
   }
 
+  /** The gradient flow of one batch, without an update (see `Model.diagnose`). */
+  diagnose(x: TensorData, y: TensorData, lengths?: Uint32Array): Diagnostics {
+    if (!this.#compiled) throw new ConfigError('diagnose: compile the model first (it needs the loss)');
+    const s = this.#samples('diagnose', x, y, lengths);
+    return JSON.parse(wasm(() => this.#live().diagnose(s.x, s.ids, s.count, s.steps, s.lengths, s.y, s.classes))) as Diagnostics;
+  }
+
   /** Outputs for a batch of sequences, `batchSize` at a time. */
   predict(x: TensorData, batchSize: number, lengths?: Uint32Array): TensorData {
     const s = this.#samples('predict', x, undefined, lengths);
@@ -335,7 +342,8 @@ export class ModelCore {
       const sequence = handle.outputSequence;
       const features = handle.outputFeatures;
       const byClass = this.#compiled !== undefined && CLASS_LOSSES.includes(lossName(this.#compiled.loss));
-      const lead = sequence ? [count, steps] : [count];
+      // A convolution or pooling changes the number of steps: wasm checks y against the output.
+      const lead = sequence ? [count, y.shape[1] ?? steps] : [count];
       const want = byClass ? lead : [...lead, features];
       const shape = byClass && y.shape.length === lead.length + 1 && y.shape[lead.length] === 1 ? y.shape.slice(0, -1) : y.shape;
       if (shape.join() !== want.join()) {

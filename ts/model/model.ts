@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import { ConfigError, DisposedError } from '../errors.js';
 import type { FitPlan, ModelCore } from './core.js';
 import { describe, toLengths, toTensor } from './data.js';
-import type { CompileOptions, Evaluation, FitOptions, GenerateOptions, History, ModelSummary, PredictOptions, Tensor, TensorData, TensorLike } from './types.js';
+import type { CompileOptions, Diagnostics, Evaluation, FitOptions, GenerateOptions, History, ModelSummary, PredictOptions, Tensor, TensorData, TensorLike } from './types.js';
 
 /** Runs a call on the core: directly (inline) or through the worker, failing if it dies. */
 export type Caller = <T>(call: () => T | Promise<T>) => Promise<T>;
@@ -94,6 +94,19 @@ export class Model {
     const ys = toTensor('evaluate', 'y', y);
     const lengths = toLengths('evaluate', options.lengths, xs.shape[0], xs.shape[1]);
     return this.#run(() => this.core.evaluate(xs, ys, count('evaluate: batchSize', options.batchSize, 256), lengths));
+  }
+
+  /**
+   * Gradient-flow diagnostics of one batch, without an update: ‖dL/dh_t‖ for every step of
+   * every recurrent layer (vanishing and exploding gradients made visible) and per-parameter
+   * gradient norms.
+   */
+  diagnose(x: TensorLike, y: TensorLike, options: { lengths?: ArrayLike<number> } = {}): Promise<Diagnostics> {
+    knownKeys('diagnose options', options, ['lengths']);
+    const xs = toTensor('diagnose', 'x', x);
+    const ys = toTensor('diagnose', 'y', y);
+    const lengths = toLengths('diagnose', options.lengths, xs.shape[0], xs.shape[1]);
+    return this.#run(() => this.core.diagnose(xs, ys, lengths));
   }
 
   /** Outputs `[batch, steps, features]` (or `[batch, features]`) for inputs `[batch, steps, ·]`. */

@@ -122,3 +122,12 @@ export interface ModelSummary {
   /** Whether the model takes token ids (its first layer is an embedding). */
   takesIds: boolean;
 }
+
+/** The gradient flow of one batch: how far back in time the loss's gradient reaches. */
+export interface Diagnostics {
+  loss: number;
+  /** ‖dL/dh_t‖ at every step t, per recurrent layer and direction (`0.l0`, `2.l1_reverse`, …). */
+  stateNorms: Record<string, number[]>;
+  /** ‖dL/dθ‖ per parameter. */
+  parameterNorms: Record<string, number>;
+}
