@@ -1,21 +1,10 @@
 // The wasm boundary of the recurrent core, called directly: handles, parameters by PyTorch name,
 // and every bad input answered by a named error, never a trap.
-import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import init, { RecurrentStack } from '../../pkg/simd/seqwasm.js';
+import { RecurrentStack } from '../../pkg/simd/seqwasm.js';
+import { loadSimd, thrown } from '../shared/wasm.js';
 
-beforeAll(async () => {
-  await init({ module_or_path: await WebAssembly.compile(await readFile(new URL('../../pkg/simd/seqwasm_bg.wasm', import.meta.url))) });
-});
-
-function thrown(call: () => unknown): { name: string; message: string } {
-  try {
-    call();
-  } catch (error) {
-    return { name: (error as Error).name, message: (error as Error).message };
-  }
-  throw new Error('expected an error');
-}
+beforeAll(loadSimd);
 
 describe('RecurrentStack across the wasm boundary', () => {
   it('names its parameters as PyTorch does', () => {

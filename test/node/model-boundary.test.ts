@@ -1,21 +1,10 @@
 // The Model handle across the wasm boundary: a JSON topology in, batch-major data in and out,
 // parameters by PyTorch name, streaming state, losses by Keras name, and named errors.
-import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import init, { Model, evaluateLoss } from '../../pkg/simd/seqwasm.js';
+import { Model, evaluateLoss } from '../../pkg/simd/seqwasm.js';
+import { loadSimd, thrown } from '../shared/wasm.js';
 
-beforeAll(async () => {
-  await init({ module_or_path: await WebAssembly.compile(await readFile(new URL('../../pkg/simd/seqwasm_bg.wasm', import.meta.url))) });
-});
-
-function thrown(call: () => unknown): { name: string; message: string } {
-  try {
-    call();
-  } catch (error) {
-    return { name: (error as Error).name, message: (error as Error).message };
-  }
-  throw new Error('expected an error');
-}
+beforeAll(loadSimd);
 
 describe('Model across the wasm boundary', () => {
   it('describes its layers with PyTorch-layout parameter counts', () => {

@@ -1,22 +1,11 @@
 // Training through the wasm boundary: compile by Keras' names, updates that lower the loss,
 // the same seed giving the same weights bit for bit, truncated BPTT over a stream, gradient
 // diagnostics, and non-finite steps that stop with a NumericError and keep the last weights.
-import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import init, { Model } from '../../pkg/simd/seqwasm.js';
+import { Model } from '../../pkg/simd/seqwasm.js';
+import { loadSimd, thrown } from '../shared/wasm.js';
 
-beforeAll(async () => {
-  await init({ module_or_path: await WebAssembly.compile(await readFile(new URL('../../pkg/simd/seqwasm_bg.wasm', import.meta.url))) });
-});
-
-function thrown(call: () => unknown): { name: string; message: string } {
-  try {
-    call();
-  } catch (error) {
-    return { name: (error as Error).name, message: (error as Error).message };
-  }
-  throw new Error('expected an error');
-}
+beforeAll(loadSimd);
 
 const topology = '{"input": 1, "layers": [{"type": "gru", "units": 8}, {"type": "dense", "units": 1}]}';
 
