@@ -104,7 +104,7 @@ await model.dispose();
 const loaded = await loadModel(bytes);
 const again = await forecast(loaded);
 const same = again.every((v, i) => v === predicted[i]);
-console.log(`\nsaved ${bytes.length} bytes to examples/output/co2-lstm.safetensors; the loaded model gives the same forecasts: ${same}`);
+console.log(`\nsaved ${bytes.length} bytes (weights and Adam state) to examples/output/co2-lstm.safetensors; the loaded model gives the same forecasts: ${same}`);
 const stream = loaded.stream();
 const last = testMonths.slice(-6);
 const from = last[0] - 1 - WINDOW;
