@@ -275,3 +275,42 @@ fn generation_samples_from_the_model_and_repeats_for_a_seed() {
     let mut values = Model::<f64>::from_json(r#"{"input": 2, "layers": [{"type": "lstm", "units": 2, "return_sequences": true}]}"#, 0).unwrap();
     assert_eq!(values.generate(&[1], 3, hot).unwrap_err().kind(), "ConfigError");
 }
+
+#[test]
+fn every_initializer_has_its_distribution() {
+    use seqwasm_core::{Initializer, Rng as Seeded};
+    // A [256, 128] weight: fan-in 128, fan-out 256.
+    let (rows, cols) = (256, 128);
+    let stats = |init: Initializer| {
+        let mut w = vec![0.0f64; rows * cols];
+        init.fill(&mut w, rows, cols, 1, 64, &mut Seeded::new(1));
+        let mean = w.iter().sum::<f64>() / w.len() as f64;
+        let std = (w.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / w.len() as f64).sqrt();
+        let max = w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        (mean, std, max)
+    };
+    let close = |what: &str, got: f64, want: f64| assert!((got - want).abs() < 0.03 * want, "{what}: {got} vs {want}");
+    // Uniform on ±L has standard deviation L/√3.
+    let glorot = (6.0f64 / 384.0).sqrt();
+    let (m, s, max) = stats(Initializer::GlorotUniform);
+    assert!(m.abs() < 0.01 && max <= glorot);
+    close("glorot_uniform std", s, glorot / 3f64.sqrt());
+    close("he_uniform std", stats(Initializer::HeUniform).1, (6.0f64 / 128.0).sqrt() / 3f64.sqrt());
+    close("pytorch std", stats(Initializer::PytorchUniform).1, (1.0f64 / 64.0).sqrt() / 3f64.sqrt());
+    // The truncated normals keep their intended standard deviation, within two of its σ.
+    let (_, s, max) = stats(Initializer::GlorotNormal);
+    close("glorot_normal std", s, (2.0f64 / 384.0).sqrt());
+    assert!(max <= 2.0 * (2.0f64 / 384.0).sqrt() / 0.879_625_661_034_239_8 + 1e-12);
+    close("he_normal std", stats(Initializer::HeNormal).1, (2.0f64 / 128.0).sqrt());
+    assert_eq!(stats(Initializer::Zeros), (0.0, 0.0, 0.0));
+    assert_eq!(stats(Initializer::Ones).0, 1.0);
+    // Orthogonal with more columns than rows: orthonormal rows.
+    let mut q = vec![0.0f64; 3 * 5];
+    Initializer::Orthogonal.fill(&mut q, 3, 5, 1, 5, &mut Seeded::new(2));
+    for i in 0..3 {
+        for j in 0..3 {
+            let dot: f64 = (0..5).map(|c| q[i * 5 + c] * q[j * 5 + c]).sum();
+            assert!((dot - f64::from(u8::from(i == j))).abs() < 1e-12);
+        }
+    }
+}
