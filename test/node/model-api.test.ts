@@ -195,6 +195,8 @@ describe.each(placements)('the model API $name', ({ options }) => {
     await expect(model.predict({ data: x.data, shape: [4, 5, 2] })).rejects.toThrow(/holds 20/);
     await expect(model.predict([[[1], [2]], [[3]]])).rejects.toThrow(ShapeError);
     await expect(model.predict([[[1], [NaN]]])).rejects.toThrow(NumericError);
+    await expect(model.predict({ data: new Float32Array(0), shape: [0, 0, 1] })).rejects.toThrow(/at least one sequence/);
+    await expect(model.predict({ data: new Float32Array(0), shape: [2, 0, 1] })).rejects.toThrow(ShapeError);
     await expect(model.predict({ data: [1, 2] as never, shape: [1, 2, 1] })).rejects.toThrow(DTypeError);
     await expect(model.predict({ data: new Uint32Array(5), shape: [1, 5, 1] })).rejects.toThrow(/float values/);
     await expect(model.fit(x, { data: y.data, shape: [4, 2] as number[] } as never)).rejects.toThrow(ShapeError);

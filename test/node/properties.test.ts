@@ -43,7 +43,8 @@ describe('the public API under random input', () => {
           expect(Array.from(result.data).every(Number.isFinite)).toBe(true);
         }
       }),
-      { numRuns: 300 },
+      // 600 runs: empty batches (a shape with a 0) were found at run 293 of a CI-like run.
+      { numRuns: 600 },
     );
   });
 

@@ -330,6 +330,7 @@ export class ModelCore {
     const rankOk = takesIds ? x.shape.length === 2 : x.shape.length === 3 && x.shape[2] === handle.inputFeatures;
     if (!rankOk) throw new ShapeError(`${op}: x must be ${expected}, got shape [${x.shape.join(', ')}]`);
     const [count, steps] = x.shape;
+    if (count === 0 || steps === 0) throw new ShapeError(`${op}: x must hold at least one sequence of at least one step, got shape [${x.shape.join(', ')}]`);
     let xs: Float32Array | undefined;
     let ids: Uint32Array | undefined;
     if (takesIds) ids = asIds(op, 'x', x.data);
