@@ -6,6 +6,7 @@
 //   node examples/char-lm.js           full run        node examples/char-lm.js --quick
 import { readFile } from 'node:fs/promises';
 import { sequential } from '../dist/node/index.js';
+import { lehmer } from './data.js';
 
 const QUICK = process.argv.includes('--quick');
 const EPOCHS = QUICK ? 2 : 5;
@@ -14,8 +15,7 @@ const csv = await readFile(new URL('../node_modules/vega-datasets/data/zipcodes.
 const names = [...new Set(csv.trim().split('\n').slice(1).map((line) => line.split(',')[3].toLowerCase()))]
   .filter((n) => /^[a-z .'-]+$/.test(n) && n.length <= 24);
 // A fixed shuffle, then 10% held out.
-let seed = 7;
-const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+const random = lehmer(7);
 for (let i = names.length - 1; i > 0; i--) {
   const j = Math.floor(random() * (i + 1));
   [names[i], names[j]] = [names[j], names[i]];

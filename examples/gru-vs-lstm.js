@@ -3,30 +3,15 @@
 //
 //   node examples/gru-vs-lstm.js           full run        node examples/gru-vs-lstm.js --quick
 import { sequential } from '../dist/node/index.js';
+import { addingProblem, lehmer } from './data.js';
 
 const QUICK = process.argv.includes('--quick');
 const STEPS = 50;
 const UPDATES = QUICK ? 200 : 800;
 const UNITS = QUICK ? 32 : 64;
 
-let seed = 3;
-const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-function addingBatch(n) {
-  const x = new Float32Array(n * STEPS * 2);
-  const y = new Float32Array(n);
-  for (let b = 0; b < n; b++) {
-    const [first, second] = [Math.floor(random() * (STEPS / 2)), STEPS / 2 + Math.floor(random() * (STEPS / 2))];
-    for (let t = 0; t < STEPS; t++) {
-      const v = random();
-      x[(b * STEPS + t) * 2] = v;
-      if (t === first || t === second) {
-        x[(b * STEPS + t) * 2 + 1] = 1;
-        y[b] += v;
-      }
-    }
-  }
-  return { x: { data: x, shape: [n, STEPS, 2] }, y: { data: y, shape: [n, 1] } };
-}
+const random = lehmer(3);
+const addingBatch = (n) => addingProblem(random, n, STEPS);
 const batches = Array.from({ length: UPDATES }, () => addingBatch(32));
 const test = addingBatch(1000);
 

@@ -6,13 +6,13 @@
 //
 //   node examples/labelling.js           full run        node examples/labelling.js --quick
 import { sequential } from '../dist/node/index.js';
+import { lehmer } from './data.js';
 
 const QUICK = process.argv.includes('--quick');
 const STEPS = 20;
 const EPOCHS = QUICK ? 8 : 25;
 
-let seed = 9;
-const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+const random = lehmer(9);
 function sequences(n) {
   const x = Float32Array.from({ length: n * STEPS }, random);
   const y = new Float32Array(n * STEPS);

@@ -6,6 +6,7 @@
 //
 //   node examples/tbptt.js           full run        node examples/tbptt.js --quick
 import { sequential } from '../dist/node/index.js';
+import { lehmer } from './data.js';
 
 const QUICK = process.argv.includes('--quick');
 const DELAY = 8;
@@ -13,8 +14,7 @@ const STREAMS = 8;
 const LENGTH = QUICK ? 1200 : 4000;
 const EPOCHS = QUICK ? 6 : 15;
 
-let seed = 5;
-const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+const random = lehmer(5);
 function stream(length) {
   const x = Float32Array.from({ length: STREAMS * length }, () => random() * 2 - 1);
   const y = new Float32Array(STREAMS * length);

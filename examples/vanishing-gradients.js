@@ -8,6 +8,7 @@
 //   node examples/vanishing-gradients.js --quick   T = 50, fewer updates
 import { mkdir, writeFile } from 'node:fs/promises';
 import { sequential } from '../dist/node/index.js';
+import { addingProblem, lehmer } from './data.js';
 import { linePlot } from './plot.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -16,25 +17,8 @@ const UPDATES = QUICK ? 500 : 1500;
 const BATCH = 32;
 const OUT = new URL('./output/', import.meta.url);
 
-let seed = 11;
-const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-function addingBatch(n) {
-  const x = new Float32Array(n * STEPS * 2);
-  const y = new Float32Array(n);
-  for (let b = 0; b < n; b++) {
-    const first = Math.floor(random() * (STEPS / 2));
-    const second = STEPS / 2 + Math.floor(random() * (STEPS / 2));
-    for (let t = 0; t < STEPS; t++) {
-      const v = random();
-      x[(b * STEPS + t) * 2] = v;
-      if (t === first || t === second) {
-        x[(b * STEPS + t) * 2 + 1] = 1;
-        y[b] += v;
-      }
-    }
-  }
-  return { x: { data: x, shape: [n, STEPS, 2] }, y: { data: y, shape: [n, 1] } };
-}
+const random = lehmer(11);
+const addingBatch = (n) => addingProblem(random, n, STEPS);
 const batches = Array.from({ length: UPDATES }, () => addingBatch(BATCH));
 const test = addingBatch(500);
 
