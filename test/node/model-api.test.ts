@@ -202,6 +202,7 @@ describe.each(placements)('the model API $name', ({ options }) => {
     await expect(model.fit(x, { data: y.data, shape: [4, 2] as number[] } as never)).rejects.toThrow(ShapeError);
     await expect(model.fit(x, y, { epochs: 1, colour: 'red' } as never)).rejects.toThrow(/unknown option 'colour'/);
     await expect(model.fit(x, y, { epochs: 0 })).rejects.toThrow(ConfigError);
+    await expect(model.fit(x, y, { tbptt: { k1: 2 }, validationSplit: 0.5 })).rejects.toThrow(/validationSplit cannot be combined with tbptt/);
     await expect(model.compile({ loss: 'hinge' })).rejects.toThrow(/unknown loss/);
     await expect(model.predict(x, { lengths: [5, 5, 9, 1] })).rejects.toThrow(/lengths/);
     await expect(sequential([{ type: 'transformer' } as never], { input: 1, ...options })).rejects.toThrow(ConfigError);

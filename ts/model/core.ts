@@ -68,7 +68,13 @@ export class ModelCore {
       given.delete(name);
     });
     if (given.size) throw new ModelFormatError(`not a valid seqwasm model: tensors the topology does not have: ${[...given.keys()].join(', ')}`);
-    if (saved.compile !== undefined) core.compile(saved.compile as CompileOptions);
+    if (saved.compile !== undefined) {
+      try {
+        core.compile(saved.compile as CompileOptions);
+      } catch (error) {
+        throw new ModelFormatError(`not a valid seqwasm model: its compile options are rejected: ${(error as Error).message}`);
+      }
+    }
     if (saved.optimizerSteps !== undefined) {
       if (saved.compile === undefined) throw new ModelFormatError('not a valid seqwasm model: it has optimizer state but no compile options');
       const slots = handle.optimizerSlots();
@@ -185,6 +191,9 @@ export class ModelCore {
 
   async #fitStream(x: TensorData, y: TensorData, plan: FitPlan, progress?: (event: ProgressEvent) => unknown, epochEnd?: (log: EpochLog) => unknown): Promise<History> {
     const op = 'fit (tbptt)';
+    // Whole streams, one window after another: options about samples and batches do not apply.
+    const ignored = (['validationData', 'validationSplit', 'earlyStopping', 'lengths'] as const).filter((k) => plan[k] !== undefined);
+    if (ignored.length) throw new ConfigError(`${op}: ${ignored.join(', ')} cannot be combined with tbptt (it trains over whole streams)`);
     const s = this.#samples(op, x, y, undefined);
     const { k1, k2 } = plan.tbptt!;
     const history: History = { epochs: [], stopped: 'completed' };
