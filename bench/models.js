@@ -70,7 +70,7 @@ export async function models(mode, peakGflops) {
       ms.sort((a, b) => a - b);
       const median = ms[ms.length >> 1];
       const value = w.rate(median);
-      const [best, worst] = w.lowerIsBetter ? [w.rate(ms[0]), w.rate(ms.at(-1))] : [w.rate(ms[0]), w.rate(ms.at(-1))];
+      const [fastest, slowest] = [w.rate(ms[0]), w.rate(ms.at(-1))];
       const gflops = (w.flops * units) / (median / 1000) / 1e9;
       summary.set(name, value);
       rows.push({
@@ -79,7 +79,7 @@ export async function models(mode, peakGflops) {
         system: name,
         rate: round(value),
         unit: w.unit,
-        'min–max': `${round(Math.min(best, worst))}–${round(Math.max(best, worst))}`,
+        'min–max': `${round(Math.min(fastest, slowest))}–${round(Math.max(fastest, slowest))}`,
         'GFLOP/s': round(gflops),
         'of W0': name.startsWith('seqwasm') && peakGflops ? `${Math.round((100 * gflops) / peakGflops)}%` : '',
       });

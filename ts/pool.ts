@@ -5,6 +5,7 @@ import type { Runtime, RuntimeOptions } from './api.js';
 import { ConfigError, DisposedError, QueueFullError, WorkerError } from './errors.js';
 import type { Model } from './model/model.js';
 import type { PredictOptions, Tensor, TensorLike } from './model/types.js';
+import { knownKeys } from './validate.js';
 
 export interface PoolOptions {
   /** A model saved by `model.save()`; every worker loads it. */
@@ -45,9 +46,8 @@ interface Member {
 type Start = (options: RuntimeOptions) => Promise<Runtime>;
 
 export async function createPool(start: Start, options: PoolOptions): Promise<Pool> {
-  const known = ['model', 'size', 'maxQueue', 'threads', 'wasm'];
-  const unknown = Object.keys(options ?? {}).filter((k) => !known.includes(k));
-  if (unknown.length) throw new ConfigError(`createPool: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
+  if (typeof options !== 'object' || options === null) throw new ConfigError('createPool needs options, at least { model: bytes }');
+  knownKeys('createPool', options, ['model', 'size', 'maxQueue', 'threads', 'wasm']);
   const size = options.size ?? 4;
   if (!Number.isSafeInteger(size) || size < 1) throw new ConfigError(`createPool: size must be a whole number of at least 1, got ${String(size)}`);
   const maxQueue = options.maxQueue ?? 256 * size;

@@ -7,19 +7,13 @@ import { ConfigError, DisposedError, WorkerError, installErrorTransfer } from '.
 import type { HostApi } from './host.js';
 import type { HostWorker, Platform } from './platform.js';
 import { ModelCore, type Topology } from './model/core.js';
-import { Model, knownKeys as checkKeys } from './model/model.js';
+import { Model } from './model/model.js';
+import { knownKeys } from './validate.js';
 import type { LayerSpec, SequentialOptions } from './model/types.js';
 import { ModelFormatError } from './errors.js';
 
 const RUNTIME_OPTIONS = ['worker', 'threads', 'wasm'];
 const CALL_OPTIONS = ['transfer'];
-
-function knownKeys(what: string, value: unknown, known: string[]): void {
-  if (value === undefined) return;
-  if (typeof value !== 'object' || value === null) throw new ConfigError(`${what} must be an object, got ${String(value)}`);
-  const unknown = Object.keys(value).filter((key) => !known.includes(key));
-  if (unknown.length) throw new ConfigError(`${what}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
-}
 
 export async function createRuntime(platform: Platform, options: RuntimeOptions = {}): Promise<Runtime> {
   knownKeys('createRuntime options', options, RUNTIME_OPTIONS);
@@ -42,7 +36,7 @@ export async function createRuntime(platform: Platform, options: RuntimeOptions 
 
 /** The topology JSON of `sequential`'s arguments, checked for shape before it reaches wasm. */
 function topology(layers: LayerSpec[], options: SequentialOptions = {}): { topology: Topology; seed: number } {
-  checkKeys('sequential options', options, ['input', 'seed']);
+  knownKeys('sequential options', options, ['input', 'seed']);
   if (!Array.isArray(layers) || layers.length === 0) throw new ConfigError('sequential needs an array of at least one layer');
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError(`sequential: seed must be a whole number from 0 to 2^32-1, got ${String(seed)}`);

@@ -1,8 +1,8 @@
 // Input checks shared by every entry point, so that bad input fails with a typed error that
 // names the argument before anything reaches wasm.
-import { DTypeError, NumericError, ShapeError } from './errors.js';
+import { ConfigError, DTypeError, NumericError, ShapeError } from './errors.js';
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an Array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
@@ -30,4 +30,12 @@ export function finite(op: string, name: string, array: Float32Array): void {
   for (let i = 0; i < array.length; i++) {
     if (!Number.isFinite(array[i])) throw new NumericError(`${op}: ${name} holds ${array[i]} at index ${i}`);
   }
+}
+
+/** Options must be an object of known keys: an unknown one is a ConfigError, never ignored. */
+export function knownKeys(what: string, value: unknown, known: string[]): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null) throw new ConfigError(`${what} must be an object, got ${describe(value)}`);
+  const unknown = Object.keys(value).filter((key) => !known.includes(key));
+  if (unknown.length) throw new ConfigError(`${what}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
 }

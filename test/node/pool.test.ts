@@ -1,7 +1,7 @@
 // A pool of workers answers every request correctly under load, refuses at once when its queue
 // is full, and survives a worker dying mid-request: that request rejects, the worker is replaced.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueFullError, WorkerError, createPool, sequential, type Model } from '../../dist/node/index.js';
+import { ConfigError, QueueFullError, WorkerError, createPool, sequential, type Model } from '../../dist/node/index.js';
 
 let reference: Model;
 let saved: Uint8Array;
@@ -15,6 +15,12 @@ afterAll(() => reference.dispose());
 const input = (i: number) => ({ data: Float32Array.from({ length: 2 * 4 * 3 }, (_, j) => Math.sin(i * 31 + j)), shape: [2, 4, 3] });
 
 describe('createPool', () => {
+  it('names missing and unknown options', async () => {
+    await expect(createPool(undefined as never)).rejects.toThrow(ConfigError);
+    await expect(createPool({ model: saved, workers: 2 } as never)).rejects.toThrow(/unknown option 'workers'/);
+    await expect(createPool({ model: saved, size: 0 })).rejects.toThrow(/size/);
+  });
+
   it('answers 1,000 concurrent requests correctly with 4 workers, spread over all of them', async () => {
     const pool = await createPool({ model: saved, size: 4 });
     let busiest = [0, 0, 0, 0];

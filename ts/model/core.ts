@@ -3,7 +3,8 @@
 // result is plain data, so the same object serves both placements, inline or behind Comlink.
 import { ConfigError, DTypeError, DisposedError, ModelFormatError, ShapeError, fromWasm } from '../errors.js';
 import type { ThreadsGlue } from '../glue.js';
-import { describe, toLengths } from './data.js';
+import { describe, knownKeys } from '../validate.js';
+import { toLengths } from './data.js';
 import { decode, encode } from './format.js';
 import type { CompileOptions, Diagnostics, EarlyStoppingOptions, EpochLog, Evaluation, GenerateOptions, History, LayerSummary, ModelSummary, ProgressEvent, TensorData } from './types.js';
 
@@ -109,9 +110,7 @@ export class ModelCore {
   compile(options: CompileOptions): void {
     const handle = this.#live();
     if (typeof options !== 'object' || options === null) throw new ConfigError(`compile needs an options object, got ${describe(options)}`);
-    const known = ['loss', 'optimizer', 'schedule', 'metrics', 'seed'];
-    const unknown = Object.keys(options).filter((k) => !known.includes(k));
-    if (unknown.length) throw new ConfigError(`compile: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
+    knownKeys('compile', options, ['loss', 'optimizer', 'schedule', 'metrics', 'seed']);
     wasm(() => handle.compile(JSON.stringify(options)));
     this.#compiled = structuredClone(options);
   }

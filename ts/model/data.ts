@@ -1,6 +1,7 @@
 // Turns what users pass (nested arrays, typed arrays with a shape) into flat typed arrays with
 // a shape, checking rank, element type and finiteness on the caller's side with typed errors.
 import { DTypeError, NumericError, ShapeError } from '../errors.js';
+import { describe } from '../validate.js';
 import type { TensorData, TensorLike } from './types.js';
 
 export function toTensor(op: string, name: string, value: TensorLike): TensorData {
@@ -49,12 +50,6 @@ function finite(op: string, name: string, data: Float32Array): void {
   }
 }
 
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an Array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  return typeof value === 'object' ? `a ${value.constructor?.name ?? 'object'}` : `${typeof value} ${String(value)}`;
-}
 
 /** Lengths as a Uint32Array of `batch` values, each at most `steps`. */
 export function toLengths(op: string, lengths: ArrayLike<number> | undefined, batch: number, steps: number): Uint32Array | undefined {

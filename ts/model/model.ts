@@ -4,7 +4,8 @@
 import * as Comlink from 'comlink';
 import { ConfigError, DisposedError } from '../errors.js';
 import type { FitPlan, ModelCore } from './core.js';
-import { describe, toLengths, toTensor } from './data.js';
+import { describe, knownKeys } from '../validate.js';
+import { toLengths, toTensor } from './data.js';
 import type { CompileOptions, Diagnostics, Evaluation, FitOptions, GenerateOptions, History, ModelSummary, PredictOptions, Tensor, TensorData, TensorLike } from './types.js';
 
 /** Runs a call on the core: directly (inline) or through the worker, failing if it dies. */
@@ -12,13 +13,6 @@ export type Caller = <T>(call: () => T | Promise<T>) => Promise<T>;
 
 const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'lengths', 'tbptt', 'earlyStopping', 'onProgress', 'onEpochEnd', 'signal'];
 const EARLY_STOPPING = ['monitor', 'patience', 'minDelta', 'restoreBestWeights'];
-
-export function knownKeys(what: string, value: unknown, known: string[]): void {
-  if (value === undefined) return;
-  if (typeof value !== 'object' || value === null) throw new ConfigError(`${what} must be an object, got ${describe(value)}`);
-  const unknown = Object.keys(value).filter((key) => !known.includes(key));
-  if (unknown.length) throw new ConfigError(`${what}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
-}
 
 function count(what: string, value: unknown, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
