@@ -14,6 +14,7 @@ pub mod model;
 pub mod real;
 pub mod recurrent;
 pub mod rng;
+pub mod seq2seq;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -11,12 +11,13 @@ mod spec;
 pub use layer::{Flow, Layer, LayerState, LayerTrace};
 pub use generate::Sampling;
 pub use spec::FlowShape;
+pub(crate) use spec::recurrent_stack;
 
 use crate::error::elements;
 use crate::real::Real;
 use crate::rng::Rng;
 use crate::{Error, Result};
-use layer::swap_leading;
+pub(crate) use layer::swap_leading;
 use serde::Serialize;
 
 #[derive(Clone, Debug)]

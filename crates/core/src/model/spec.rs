@@ -270,6 +270,25 @@ fn build<T: Real>(index: usize, value: Value, input: FlowShape, rng: &mut Rng) -
     Ok(layers)
 }
 
+/// A recurrent stack from a layer object such as `{"type": "lstm", "units": 32}`, with the same
+/// options and checks as in a model (for the encoder and decoder of a sequence-to-sequence model).
+pub(crate) fn recurrent_stack<T: Real>(what: &str, value: Value, input: usize, rng: &mut Rng) -> Result<RecurrentStack<T>> {
+    let Value::Object(mut fields) = value else {
+        return Err(Error::config(what.to_string(), "must be an object with a `type` (lstm, gru or rnn)"));
+    };
+    let kind = match fields.remove("type") {
+        Some(Value::String(kind)) if matches!(kind.as_str(), "lstm" | "gru" | "rnn") => kind,
+        _ => return Err(Error::config(what.to_string(), "needs a `type` of lstm, gru or rnn")),
+    };
+    if fields.contains_key("return_sequences") {
+        return Err(Error::config(what.to_string(), "`return_sequences` is set by the model"));
+    }
+    match recurrent(what, &kind, fields, input, rng)?.pop() {
+        Some(Layer::Recurrent { stack, .. }) => Ok(stack),
+        _ => unreachable!("recurrent() builds one recurrent layer"),
+    }
+}
+
 /// A recurrent layer: the stack's own options go through `StackConfig::from_json`, so they are
 /// checked the same way as for a bare stack.
 fn recurrent<T: Real>(what: &str, kind: &str, mut fields: Map<String, Value>, input: usize, rng: &mut Rng) -> Result<Vec<Layer<T>>> {
