@@ -166,3 +166,37 @@ fn bad_configurations_and_inputs_name_the_problem() {
     assert!(m.loss_and_gradients(bad_lengths, None, 0.0).unwrap_err().to_string().contains("lengths from 1 to 4"));
     assert!(m.greedy(&[9, 1], 2, None, 1, 4, 0.0).unwrap_err().to_string().contains("ids below 6"));
 }
+
+/// `n` random digit strings of 2 to 5 symbols (source ids 1..=8, padded with 0) and their
+/// reversals as targets (ids 2..=9, then the end token 1).
+fn reversals(n: usize, rng: &mut Rng) -> (Vec<u32>, Vec<usize>, Vec<u32>, Vec<usize>) {
+    let (mut source, mut source_lengths, mut target, mut target_lengths) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let len = 2 + (rng.next().abs() * 4.0) as usize % 4;
+        let digits: Vec<u32> = (0..len).map(|_| 1 + (rng.next().abs() * 8.0) as u32 % 8).collect();
+        source.extend(digits.iter().copied().chain(std::iter::repeat(0)).take(5));
+        target.extend(digits.iter().rev().map(|d| d + 1).chain([1]).chain(std::iter::repeat(0)).take(6));
+        source_lengths.push(len);
+        target_lengths.push(len + 1);
+    }
+    (source, source_lengths, target, target_lengths)
+}
+
+#[test]
+fn an_attention_model_learns_to_reverse_digit_strings() {
+    use seqwasm_core::train::Seq2SeqTrainer;
+    let json = r#"{"source": {"vocab": 9, "dim": 8}, "target": {"vocab": 10, "dim": 8}, "encoder": {"type": "gru", "units": 16, "bidirectional": true},
+                   "decoder": {"type": "gru", "units": 32}, "attention": {"type": "luong", "score": "general"}, "start_token": 0, "end_token": 1}"#;
+    let mut trainer = Seq2SeqTrainer::new(Seq2Seq::<f32>::from_json(json, 1).unwrap(), r#"{"optimizer": {"type": "adam", "learning_rate": 0.01}, "seed": 2}"#).unwrap();
+    let mut rng = Rng(8);
+    let (s, sl, t, tl) = reversals(64 * 400, &mut rng);
+    for b in 0..400 {
+        let pairs = Pairs { batch: 64, source: &s[b * 320..(b + 1) * 320], source_steps: 5, source_lengths: Some(&sl[b * 64..(b + 1) * 64]), target: &t[b * 384..(b + 1) * 384], target_steps: 6, target_lengths: Some(&tl[b * 64..(b + 1) * 64]) };
+        trainer.train_batch(pairs).unwrap();
+    }
+    let (s, sl, t, tl) = reversals(500, &mut Rng(9));
+    let held_out = Pairs { batch: 500, source: &s, source_steps: 5, source_lengths: Some(&sl), target: &t, target_steps: 6, target_lengths: Some(&tl) };
+    let eval = trainer.evaluate(held_out, 100, 8).unwrap();
+    eprintln!("{eval:?}");
+    assert!(eval.exact_match > 0.95, "{eval:?}");
+}

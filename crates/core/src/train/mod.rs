@@ -10,18 +10,21 @@ mod early_stopping;
 pub mod metrics;
 mod optimizer;
 mod schedule;
+mod seq2seq;
 mod tbptt;
 
 pub use early_stopping::{EarlyStopping, Mode, Verdict};
 pub use metrics::{bleu, Metric, Scores, Tally};
 pub use optimizer::{global_norm, Optimizer, OptimizerConfig, Rule};
 pub use schedule::{Decay, Schedule};
+pub use seq2seq::{Seq2SeqEvaluation, Seq2SeqTrainer};
 pub use tbptt::{Tbptt, Window};
 
 use crate::loss::{Loss, Target};
 use crate::model::{Batch, Inputs, Model, ModelGradients, Prediction};
 use crate::real::Real;
 use crate::rng::Rng;
+use crate::seq2seq::Seq2Seq;
 use crate::{Error, Result};
 use serde::Deserialize;
 
@@ -193,50 +196,22 @@ impl<T: Real> Trainer<T> {
         self.config.loss.evaluate(&pred.y, target, rows, cols, mask.as_deref())
     }
 
-    /// Checks, clips and applies gradients; on a non-finite loss, gradient or result, leaves
-    /// everything as it was and says where.
-    fn apply(&mut self, loss: T, mut grads: Vec<Vec<T>>) -> Result<StepReport> {
-        let step = self.optimizer.steps + 1;
-        let place = format!("training step {step}");
-        let kept = format!("the weights are those of step {}", step - 1);
-        if !loss.is_finite() {
-            return Err(Error::numeric(place, format!("the loss is {loss:?}; {kept}")));
-        }
-        let names: Vec<String> = self.model.parameters().into_iter().map(|(n, _)| n).collect();
-        for (name, g) in names.iter().zip(&grads) {
-            if let Some(i) = g.iter().position(|v| !v.is_finite()) {
-                return Err(Error::numeric(format!("{place}: layer {}, parameter {name}", layer_of(name)), format!("gradient value {i} is {:?}; {kept}", g[i])));
-            }
-        }
-        let grad_norm = self.optimizer.clip(&mut grads);
-        let learning_rate = self.config.schedule.rate(self.config.optimizer.learning_rate, self.optimizer.steps);
-        let (weights, optimizer) = (self.snapshot(), self.optimizer.clone());
-        self.optimizer.update(self.model.parameters_mut(), &grads, learning_rate)?;
-        let broken = self.model.parameters().into_iter().find(|(_, p)| p.iter().any(|v| !v.is_finite())).map(|(n, _)| n);
-        if let Some(name) = broken {
-            self.restore(&weights);
-            self.optimizer = optimizer;
-            return Err(Error::numeric(format!("{place}: layer {}, parameter {name}", layer_of(&name)), format!("the update made a weight non-finite (learning rate {learning_rate}); {kept}")));
-        }
-        Ok(StepReport { step, loss: loss.to_f64().unwrap_or(f64::NAN), grad_norm, learning_rate })
+    fn apply(&mut self, loss: T, grads: Vec<Vec<T>>) -> Result<StepReport> {
+        apply(&mut self.model, &mut self.optimizer, &self.config, loss, grads)
     }
 
     /// A permutation of `0..samples` (Fisher–Yates) from the trainer's seeded generator.
     pub fn shuffled_order(&mut self, samples: usize) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..samples).collect();
-        for i in (1..samples).rev() {
-            order.swap(i, (self.rng.next_u64() % (i as u64 + 1)) as usize);
-        }
-        order
+        shuffled_order(&mut self.rng, samples)
     }
 
     /// Every parameter's values, to go back to with `restore`.
     pub fn snapshot(&self) -> Vec<Vec<T>> {
-        self.model.parameters().into_iter().map(|(_, p)| p.to_vec()).collect()
+        snapshot(&self.model)
     }
 
     pub fn restore(&mut self, weights: &[Vec<T>]) {
-        self.model.parameters_mut().into_iter().zip(weights).for_each(|(p, w)| p.copy_from_slice(w));
+        restore(&mut self.model, weights)
     }
 
     /// The gradient flow of one batch: per-step state-gradient norms and per-parameter norms.
@@ -330,6 +305,77 @@ impl<T: Real> Trainer<T> {
         }
         Ok(history)
     }
+}
+
+/// What an optimizer updates: a model's parameters under their names.
+pub trait Parameters<T> {
+    fn named(&self) -> Vec<(String, &[T])>;
+    fn values_mut(&mut self) -> Vec<&mut Vec<T>>;
+}
+
+impl<T: Real> Parameters<T> for Model<T> {
+    fn named(&self) -> Vec<(String, &[T])> {
+        self.parameters()
+    }
+
+    fn values_mut(&mut self) -> Vec<&mut Vec<T>> {
+        self.parameters_mut()
+    }
+}
+
+impl<T: Real> Parameters<T> for Seq2Seq<T> {
+    fn named(&self) -> Vec<(String, &[T])> {
+        self.parameters()
+    }
+
+    fn values_mut(&mut self) -> Vec<&mut Vec<T>> {
+        self.parameters_mut()
+    }
+}
+
+/// Checks, clips and applies gradients; on a non-finite loss, gradient or result, leaves
+/// everything as it was and says where.
+fn apply<T: Real>(model: &mut impl Parameters<T>, optimizer: &mut Optimizer<T>, config: &TrainerConfig, loss: T, mut grads: Vec<Vec<T>>) -> Result<StepReport> {
+    let step = optimizer.steps + 1;
+    let place = format!("training step {step}");
+    let kept = format!("the weights are those of step {}", step - 1);
+    if !loss.is_finite() {
+        return Err(Error::numeric(place, format!("the loss is {loss:?}; {kept}")));
+    }
+    let names: Vec<String> = model.named().into_iter().map(|(n, _)| n).collect();
+    for (name, g) in names.iter().zip(&grads) {
+        if let Some(i) = g.iter().position(|v| !v.is_finite()) {
+            return Err(Error::numeric(format!("{place}: layer {}, parameter {name}", layer_of(name)), format!("gradient value {i} is {:?}; {kept}", g[i])));
+        }
+    }
+    let grad_norm = optimizer.clip(&mut grads);
+    let learning_rate = config.schedule.rate(config.optimizer.learning_rate, optimizer.steps);
+    let (weights, saved) = (snapshot(model), optimizer.clone());
+    optimizer.update(model.values_mut(), &grads, learning_rate)?;
+    let broken = model.named().into_iter().find(|(_, p)| p.iter().any(|v| !v.is_finite())).map(|(n, _)| n);
+    if let Some(name) = broken {
+        restore(model, &weights);
+        *optimizer = saved;
+        return Err(Error::numeric(format!("{place}: layer {}, parameter {name}", layer_of(&name)), format!("the update made a weight non-finite (learning rate {learning_rate}); {kept}")));
+    }
+    Ok(StepReport { step, loss: loss.to_f64().unwrap_or(f64::NAN), grad_norm, learning_rate })
+}
+
+fn snapshot<T: Real>(model: &impl Parameters<T>) -> Vec<Vec<T>> {
+    model.named().into_iter().map(|(_, p)| p.to_vec()).collect()
+}
+
+fn restore<T: Real>(model: &mut impl Parameters<T>, weights: &[Vec<T>]) {
+    model.values_mut().into_iter().zip(weights).for_each(|(p, w)| p.copy_from_slice(w));
+}
+
+/// A permutation of `0..samples` (Fisher–Yates).
+fn shuffled_order(rng: &mut Rng, samples: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..samples).collect();
+    for i in (1..samples).rev() {
+        order.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+    }
+    order
 }
 
 /// Rows, columns and row mask of a prediction for the loss: `[batch · steps, features]` for
