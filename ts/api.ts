@@ -2,11 +2,14 @@
 import type { Flavour } from './flavour.js';
 
 import type { Model } from './model/model.js';
+import type { Seq2SeqModel } from './seq2seq/model.js';
+import type { Seq2SeqConfig } from './seq2seq/types.js';
 import type { LayerSpec, SequentialOptions } from './model/types.js';
 
 export * from './errors.js';
 export type * from './model/types.js';
-export type { Flavour, Model };
+export type * from './seq2seq/types.js';
+export type { Flavour, Model, Seq2SeqModel };
 export type { Pool, PoolOptions, PoolStats } from './pool.js';
 
 /** Compiled modules given by the caller (edge runtimes cannot fetch or read files). */
@@ -57,6 +60,10 @@ export interface Runtime {
   sequential(layers: LayerSpec[], options?: SequentialOptions): Promise<Model>;
   /** A model saved by `model.save()`, living in this runtime. */
   loadModel(bytes: Uint8Array | ArrayBuffer): Promise<Model>;
+  /** An encoder-decoder (with attention, if configured) living in this runtime. */
+  encoderDecoder(config: Seq2SeqConfig, options?: { seed?: number }): Promise<Seq2SeqModel>;
+  /** An encoder-decoder saved by its `save()`, living in this runtime. */
+  loadSeq2Seq(bytes: Uint8Array | ArrayBuffer): Promise<Seq2SeqModel>;
   /** Frees the wasm memory (and the worker); later calls reject with DisposedError. */
   dispose(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import type { EngineInfo, EngineOptions } from './api.js';
 import type { Platform, PoolThread } from './platform.js';
 import * as check from './validate.js';
 import type { ModelClass } from './model/core.js';
+import type { Seq2SeqClass } from './seq2seq/core.js';
 
 export class Engine {
   #disposed = false;
@@ -81,6 +82,12 @@ export class Engine {
   get ModelClass(): ModelClass {
     this.#live();
     return this.glue.Model as ModelClass;
+  }
+
+  /** The wasm encoder-decoder class of this engine's instance. */
+  get Seq2SeqClass(): Seq2SeqClass {
+    this.#live();
+    return this.glue.Seq2Seq as Seq2SeqClass;
   }
 
   dispose(): void {

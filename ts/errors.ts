@@ -59,6 +59,15 @@ export function fromWasm(error: unknown): Error {
   return new SeqwasmError(String(error));
 }
 
+/** Runs a call into wasm, turning what it throws into the facade's typed errors. */
+export function wasmCall<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw fromWasm(error);
+  }
+}
+
 /** Makes errors thrown in a worker arrive on the caller's side as the same classes. */
 export function installErrorTransfer(): void {
   const base = Comlink.transferHandlers.get('throw') as Comlink.TransferHandler<{ value: unknown }, unknown>;

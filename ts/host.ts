@@ -5,12 +5,16 @@ import { Engine } from './engine.js';
 import { ConfigError, DisposedError, installErrorTransfer } from './errors.js';
 import type { Platform } from './platform.js';
 import { ModelCore, type Topology } from './model/core.js';
+import { Seq2SeqCore } from './seq2seq/core.js';
+import type { Seq2SeqConfig } from './seq2seq/types.js';
 
 export interface HostApi {
   init(options: EngineOptions): Promise<EngineInfo>;
   matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array;
   createModel(topology: Topology, seed: number): ModelCore & Comlink.ProxyMarked;
   loadModel(bytes: Uint8Array): ModelCore & Comlink.ProxyMarked;
+  createSeq2Seq(config: Seq2SeqConfig, seed: number): Seq2SeqCore & Comlink.ProxyMarked;
+  loadSeq2Seq(bytes: Uint8Array): Seq2SeqCore & Comlink.ProxyMarked;
   dispose(): void;
 }
 
@@ -37,6 +41,12 @@ export function serveHost(platform: Platform, endpoint: Comlink.Endpoint): void 
     },
     loadModel(bytes) {
       return Comlink.proxy(ModelCore.load(live().ModelClass, bytes, live().wasmBytes));
+    },
+    createSeq2Seq(config, seed) {
+      return Comlink.proxy(Seq2SeqCore.create(live().Seq2SeqClass, config, seed, live().wasmBytes));
+    },
+    loadSeq2Seq(bytes) {
+      return Comlink.proxy(Seq2SeqCore.load(live().Seq2SeqClass, bytes, live().wasmBytes));
     },
     dispose() {
       disposed = true;

@@ -11,6 +11,9 @@ import { Model } from './model/model.js';
 import { knownKeys } from './validate.js';
 import type { LayerSpec, SequentialOptions } from './model/types.js';
 import { ModelFormatError } from './errors.js';
+import { Seq2SeqCore } from './seq2seq/core.js';
+import { Seq2SeqModel } from './seq2seq/model.js';
+import type { Seq2SeqConfig } from './seq2seq/types.js';
 
 const RUNTIME_OPTIONS = ['worker', 'threads', 'wasm'];
 const CALL_OPTIONS = ['transfer'];
@@ -41,6 +44,18 @@ function topology(layers: LayerSpec[], options: SequentialOptions = {}): { topol
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError(`sequential: seed must be a whole number from 0 to 2^32-1, got ${String(seed)}`);
   return { topology: options.input === undefined ? { layers } : { input: options.input, layers }, seed };
+}
+
+function seq2seqSeed(options: { seed?: number } = {}): number {
+  knownKeys('encoderDecoder options', options, ['seed']);
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError(`encoderDecoder: seed must be a whole number from 0 to 2^32-1, got ${String(seed)}`);
+  return seed;
+}
+
+function seq2seqConfig(config: Seq2SeqConfig): Seq2SeqConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError('encoderDecoder needs a configuration object (source, target, encoder, decoder, attention, start_token, end_token)');
+  return config;
 }
 
 function bytesOf(value: unknown): Uint8Array {
@@ -76,6 +91,17 @@ class InlineRuntime implements Runtime {
 
   #model(core: ModelCore): Model {
     return new Model(core, async (call) => call(), false);
+  }
+
+  async encoderDecoder(config: Seq2SeqConfig, options?: { seed?: number }): Promise<Seq2SeqModel> {
+    this.#live();
+    const seed = seq2seqSeed(options);
+    return new Seq2SeqModel(Seq2SeqCore.create(this.engine.Seq2SeqClass, seq2seqConfig(config), seed, this.engine.wasmBytes), async (call) => call(), false);
+  }
+
+  async loadSeq2Seq(bytes: Uint8Array | ArrayBuffer): Promise<Seq2SeqModel> {
+    this.#live();
+    return new Seq2SeqModel(Seq2SeqCore.load(this.engine.Seq2SeqClass, bytesOf(bytes), this.engine.wasmBytes), async (call) => call(), false);
   }
 
   async dispose(): Promise<void> {
@@ -136,6 +162,20 @@ class WorkerRuntime implements Runtime {
     return new Model(core, (call) => this.#call(async () => call()), true);
   }
 
+  async encoderDecoder(config: Seq2SeqConfig, options?: { seed?: number }): Promise<Seq2SeqModel> {
+    this.#live();
+    const seed = seq2seqSeed(options);
+    const core = await this.#call(() => this.#proxy.createSeq2Seq(seq2seqConfig(config), seed));
+    return new Seq2SeqModel(core, (call) => this.#call(async () => call()), true);
+  }
+
+  async loadSeq2Seq(bytes: Uint8Array | ArrayBuffer): Promise<Seq2SeqModel> {
+    this.#live();
+    const data = bytesOf(bytes);
+    const core = await this.#call(() => this.#proxy.loadSeq2Seq(data));
+    return new Seq2SeqModel(core, (call) => this.#call(async () => call()), true);
+  }
+
   /** Ends the worker as a crash would (what the pool's tests use). @internal */
   kill(): void {
     this.host.kill();
@@ -174,7 +214,7 @@ function transferables(...arrays: unknown[]): Transferable[] {
 }
 
 /** A model that owns its runtime: disposing the model disposes the runtime. */
-export async function ownModel(runtime: Runtime, make: (runtime: Runtime) => Promise<Model>): Promise<Model> {
+export async function ownModel<M extends Model | Seq2SeqModel>(runtime: Runtime, make: (runtime: Runtime) => Promise<M>): Promise<M> {
   try {
     const model = await make(runtime);
     model.disposeWith(() => runtime.dispose());

@@ -39,3 +39,10 @@ export function knownKeys(what: string, value: unknown, known: string[]): void {
   const unknown = Object.keys(value).filter((key) => !known.includes(key));
   if (unknown.length) throw new ConfigError(`${what}: unknown option ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`);
 }
+
+/** An optional whole-number option of at least `min`, or its default. */
+export function wholeNumber(what: string, value: unknown, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
+  throw new ConfigError(`${what} must be a whole number of at least ${min}, got ${describe(value)}`);
+}

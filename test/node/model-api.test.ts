@@ -204,6 +204,8 @@ describe.each(placements)('the model API $name', ({ options }) => {
     await expect(model.fit(x, y, { epochs: 0 })).rejects.toThrow(ConfigError);
     await expect(model.fit(x, y, { tbptt: { k1: 2 }, validationSplit: 0.5 })).rejects.toThrow(/validationSplit cannot be combined with tbptt/);
     await expect(model.compile({ loss: 'hinge' })).rejects.toThrow(/unknown loss/);
+    // Every call rejects, never throws before its promise: evaluate converts its data first.
+    await expect(model.evaluate({ data: x.data, shape: [4, 5] }, y)).rejects.toThrow(ShapeError);
     await expect(model.predict(x, { lengths: [5, 5, 9, 1] })).rejects.toThrow(/lengths/);
     await expect(sequential([{ type: 'transformer' } as never], { input: 1, ...options })).rejects.toThrow(ConfigError);
     await expect(sequential([{ type: 'lstm', units: 4 }], { ...options })).rejects.toThrow(/input/);

@@ -4,4 +4,4 @@ import { browserPlatform } from './platform.js';
 
 export * from '../api.js';
 
-export const { createRuntime, sequential, loadModel, createPool } = entryPoints(browserPlatform);
+export const { createRuntime, sequential, loadModel, encoderDecoder, loadSeq2Seq, createPool } = entryPoints(browserPlatform);

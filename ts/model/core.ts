@@ -1,11 +1,12 @@
 // A model where its engine runs (a worker, or the caller's thread): the wasm handle plus the
 // loops around it (epochs, batches, validation, early stopping, progress). Every argument and
 // result is plain data, so the same object serves both placements, inline or behind Comlink.
-import { ConfigError, DTypeError, DisposedError, ModelFormatError, ShapeError, fromWasm } from '../errors.js';
+import { ConfigError, DTypeError, DisposedError, ModelFormatError, ShapeError, wasmCall as wasm } from '../errors.js';
 import type { ThreadsGlue } from '../glue.js';
 import { describe, knownKeys } from '../validate.js';
 import { toLengths } from './data.js';
-import { decode, encode } from './format.js';
+import { decode, encode, isSeq2Seq } from './format.js';
+import { restoreTensors, savedTensors } from './weights.js';
 import type { CompileOptions, Diagnostics, EarlyStoppingOptions, EpochLog, Evaluation, GenerateOptions, History, LayerSummary, ModelSummary, ProgressEvent, TensorData } from './types.js';
 
 type WasmModel = InstanceType<ThreadsGlue['Model']>;
@@ -50,52 +51,14 @@ export class ModelCore {
   /** Rebuilds a saved model; every check failure is a ModelFormatError. */
   static load(Model: ModelClass, bytes: Uint8Array, wasmBytes: () => number): ModelCore {
     const saved = decode(bytes);
+    if (isSeq2Seq(saved.topology)) throw new ModelFormatError('this file holds an encoder-decoder model: load it with loadSeq2Seq');
     let core: ModelCore;
     try {
       core = ModelCore.create(Model, saved.topology as Topology, 0, wasmBytes);
     } catch (error) {
       throw new ModelFormatError(`not a valid seqwasm model: its topology is rejected: ${(error as Error).message}`);
     }
-    const handle = core.#live();
-    const names = handle.parameterNames();
-    const shapes = JSON.parse(handle.parameterShapes()) as number[][];
-    const optimizer = new Map(saved.tensors.filter((t) => t.name.startsWith('optimizer/')).map((t) => [t.name, t]));
-    const given = new Map(saved.tensors.filter((t) => !t.name.startsWith('optimizer/')).map((t) => [t.name, t]));
-    names.forEach((name, i) => {
-      const t = given.get(name);
-      if (!t) throw new ModelFormatError(`not a valid seqwasm model: tensor ${name} is missing`);
-      if (t.shape.join() !== shapes[i].join()) throw new ModelFormatError(`not a valid seqwasm model: tensor ${name} has shape [${t.shape}], the topology needs [${shapes[i]}]`);
-      handle.setParameter(name, t.data);
-      given.delete(name);
-    });
-    if (given.size) throw new ModelFormatError(`not a valid seqwasm model: tensors the topology does not have: ${[...given.keys()].join(', ')}`);
-    if (saved.compile !== undefined) {
-      try {
-        core.compile(saved.compile as CompileOptions);
-      } catch (error) {
-        throw new ModelFormatError(`not a valid seqwasm model: its compile options are rejected: ${(error as Error).message}`);
-      }
-    }
-    if (saved.optimizerSteps !== undefined) {
-      if (saved.compile === undefined) throw new ModelFormatError('not a valid seqwasm model: it has optimizer state but no compile options');
-      const slots = handle.optimizerSlots();
-      const parts = saved.optimizerSteps === 0 ? [] : names.flatMap((name) => Array.from({ length: slots }, (_, k) => {
-        const t = optimizer.get(`optimizer/${name}/${k}`);
-        if (!t) throw new ModelFormatError(`not a valid seqwasm model: optimizer state optimizer/${name}/${k} is missing`);
-        optimizer.delete(t.name);
-        return t.data;
-      }));
-      if (optimizer.size) throw new ModelFormatError(`not a valid seqwasm model: optimizer state the compiled optimizer does not have: ${[...optimizer.keys()].join(', ')}`);
-      const flat = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-      parts.reduce((at, p) => (flat.set(p, at), at + p.length), 0);
-      try {
-        handle.setOptimizerState(saved.optimizerSteps, flat);
-      } catch (error) {
-        throw new ModelFormatError(`not a valid seqwasm model: its optimizer state is rejected: ${fromWasm(error).message}`);
-      }
-    } else if (optimizer.size) {
-      throw new ModelFormatError('not a valid seqwasm model: optimizer state without optimizer_steps');
-    }
+    restoreTensors(core.#live(), saved, (options) => core.compile(options as CompileOptions));
     return core;
   }
 
@@ -270,18 +233,7 @@ export class ModelCore {
 
   /** The model as bytes; with `includeOptimizer` (and a compiled model) the optimizer's state too, to resume training. */
   save(includeOptimizer: boolean): Uint8Array {
-    const handle = this.#live();
-    const shapes = JSON.parse(handle.parameterShapes()) as number[][];
-    const names = handle.parameterNames();
-    const tensors = names.map((name, i) => ({ name, shape: shapes[i], data: handle.parameter(name) }));
-    const steps = handle.optimizerSteps;
-    const withOptimizer = includeOptimizer && this.#compiled !== undefined;
-    if (withOptimizer && steps > 0) {
-      names.forEach((name, i) => {
-        for (let k = 0; k < handle.optimizerSlots(); k++) tensors.push({ name: `optimizer/${name}/${k}`, shape: shapes[i], data: handle.optimizerState(i, k) });
-      });
-    }
-    return encode({ topology: this.topology, compile: this.#compiled, optimizerSteps: withOptimizer ? steps : undefined, tensors });
+    return encode({ topology: this.topology, compile: this.#compiled, ...savedTensors(this.#live(), includeOptimizer && this.#compiled !== undefined) });
   }
 
   getWeights(): Record<string, Float32Array> {
@@ -444,12 +396,4 @@ function asIds(op: string, name: string, data: Float32Array | Uint32Array): Uint
     ids[i] = data[i];
   }
   return ids;
-}
-
-function wasm<T>(call: () => T): T {
-  try {
-    return call();
-  } catch (error) {
-    throw fromWasm(error);
-  }
 }

@@ -121,6 +121,11 @@ export function decode(input: unknown): SavedModel {
   return { topology, compile, optimizerSteps, tensors };
 }
 
+/** Whether a saved topology is an encoder-decoder's (a sequential model's has `layers`). */
+export function isSeq2Seq(topology: unknown): boolean {
+  return typeof topology === 'object' && topology !== null && 'encoder' in topology && 'decoder' in topology;
+}
+
 function asBytes(input: unknown): Uint8Array {
   if (input instanceof Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);

@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { ConfigError, DisposedError } from '../errors.js';
 import type { FitPlan, ModelCore } from './core.js';
-import { describe, knownKeys } from '../validate.js';
+import { describe, knownKeys, wholeNumber as count } from '../validate.js';
 import { toLengths, toTensor } from './data.js';
 import type { CompileOptions, Diagnostics, Evaluation, FitOptions, GenerateOptions, History, ModelSummary, PredictOptions, Tensor, TensorData, TensorLike } from './types.js';
 
@@ -13,12 +13,6 @@ export type Caller = <T>(call: () => T | Promise<T>) => Promise<T>;
 
 const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'lengths', 'tbptt', 'earlyStopping', 'onProgress', 'onEpochEnd', 'signal'];
 const EARLY_STOPPING = ['monitor', 'patience', 'minDelta', 'restoreBestWeights'];
-
-function count(what: string, value: unknown, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
-  throw new ConfigError(`${what} must be a whole number of at least ${min}, got ${describe(value)}`);
-}
 
 export class Model {
   #disposed = false;
@@ -38,12 +32,12 @@ export class Model {
   }
 
   /** Layers with their output shapes and parameter counts, and the weights' total size. */
-  summary(): Promise<ModelSummary> {
+  async summary(): Promise<ModelSummary> {
     return this.#run(() => this.core.summary());
   }
 
   /** Keras' compile: `{ loss: 'mse', optimizer: { type: 'adam', learning_rate: 0.01 }, metrics: ['mae'] }`. */
-  compile(options: CompileOptions): Promise<void> {
+  async compile(options: CompileOptions): Promise<void> {
     return this.#run(() => this.core.compile(options));
   }
 
@@ -82,7 +76,7 @@ export class Model {
     }
   }
 
-  evaluate(x: TensorLike, y: TensorLike, options: PredictOptions = {}): Promise<Evaluation> {
+  async evaluate(x: TensorLike, y: TensorLike, options: PredictOptions = {}): Promise<Evaluation> {
     knownKeys('evaluate options', options, ['batchSize', 'lengths']);
     const xs = toTensor('evaluate', 'x', x);
     const ys = toTensor('evaluate', 'y', y);
@@ -95,7 +89,7 @@ export class Model {
    * every recurrent layer (vanishing and exploding gradients made visible) and per-parameter
    * gradient norms.
    */
-  diagnose(x: TensorLike, y: TensorLike, options: { lengths?: ArrayLike<number> } = {}): Promise<Diagnostics> {
+  async diagnose(x: TensorLike, y: TensorLike, options: { lengths?: ArrayLike<number> } = {}): Promise<Diagnostics> {
     knownKeys('diagnose options', options, ['lengths']);
     const xs = toTensor('diagnose', 'x', x);
     const ys = toTensor('diagnose', 'y', y);
@@ -129,12 +123,12 @@ export class Model {
     };
   }
 
-  resetStates(): Promise<void> {
+  async resetStates(): Promise<void> {
     return this.#run(() => this.core.resetStates());
   }
 
   /** Token ids sampled after `prime`, for a model that takes ids and returns a distribution per step. */
-  generate(prime: ArrayLike<number>, options: GenerateOptions): Promise<Uint32Array> {
+  async generate(prime: ArrayLike<number>, options: GenerateOptions): Promise<Uint32Array> {
     knownKeys('generate options', options, ['length', 'temperature', 'topK', 'topP', 'seed']);
     const ids = Array.from(prime ?? []);
     if (!ids.every((v) => Number.isSafeInteger(v) && v >= 0)) throw new ConfigError('generate: prime must hold whole-number token ids');
@@ -146,21 +140,21 @@ export class Model {
    * optimizer's state is included unless `includeOptimizer` is false, so that `loadModel` can
    * resume training exactly where it stopped.
    */
-  save(options: { includeOptimizer?: boolean } = {}): Promise<Uint8Array> {
+  async save(options: { includeOptimizer?: boolean } = {}): Promise<Uint8Array> {
     knownKeys('save options', options, ['includeOptimizer']);
     return this.#run(() => this.core.save(options.includeOptimizer ?? true));
   }
 
-  getWeights(): Promise<Record<string, Float32Array>> {
+  async getWeights(): Promise<Record<string, Float32Array>> {
     return this.#run(() => this.core.getWeights());
   }
 
-  setWeights(weights: Record<string, Float32Array>): Promise<void> {
+  async setWeights(weights: Record<string, Float32Array>): Promise<void> {
     return this.#run(() => this.core.setWeights(weights));
   }
 
   /** The size of the wasm memory the model lives in (shared with the models of its runtime). */
-  memoryUsage(): Promise<{ wasmBytes: number }> {
+  async memoryUsage(): Promise<{ wasmBytes: number }> {
     return this.#run(() => this.core.memoryUsage());
   }
 

@@ -4,4 +4,4 @@ import { nodePlatform } from './platform.js';
 
 export * from '../api.js';
 
-export const { createRuntime, sequential, loadModel, createPool } = entryPoints(nodePlatform);
+export const { createRuntime, sequential, loadModel, encoderDecoder, loadSeq2Seq, createPool } = entryPoints(nodePlatform);

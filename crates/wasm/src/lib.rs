@@ -290,24 +290,7 @@ impl ModelHandle {
     pub fn set_optimizer_state(&mut self, steps: f64, flat: &[f32]) -> Result<(), JsValue> {
         self.check_compiled()?;
         let lengths: Vec<usize> = self.trainer.model.parameters().iter().map(|(_, p)| p.len()).collect();
-        let per = self.trainer.optimizer.slots_per_parameter();
-        let total: usize = lengths.iter().map(|n| n * per).sum();
-        if flat.len() != total {
-            return Err(to_js(core::Error::shape("optimizer state", format!("{total} values"), format!("{} values", flat.len()))));
-        }
-        let mut at = 0;
-        let slots = lengths
-            .iter()
-            .map(|&n| {
-                (0..per)
-                    .map(|_| {
-                        at += n;
-                        flat[at - n..at].to_vec()
-                    })
-                    .collect()
-            })
-            .collect();
-        self.trainer.optimizer.set_state(steps as u64, slots, &lengths).map_err(to_js)
+        restore_optimizer(&mut self.trainer.optimizer, &lengths, steps, flat)
     }
 
     /// Optimizer updates done since the last compile.
@@ -425,6 +408,224 @@ fn targets<'a>(y: &'a Option<Vec<f32>>, classes: &'a Option<Vec<u32>>) -> Result
 
 fn step_json(r: &core::train::StepReport) -> serde_json::Value {
     serde_json::json!({ "step": r.step, "loss": r.loss, "gradNorm": r.grad_norm, "learningRate": r.learning_rate })
+}
+
+/// Restores an optimizer after `steps` updates from every slot of every parameter,
+/// concatenated parameter by parameter, slot by slot.
+fn restore_optimizer(optimizer: &mut core::train::Optimizer<f32>, lengths: &[usize], steps: f64, flat: &[f32]) -> Result<(), JsValue> {
+    let per = optimizer.slots_per_parameter();
+    let total: usize = lengths.iter().map(|n| n * per).sum();
+    if flat.len() != total {
+        return Err(to_js(core::Error::shape("optimizer state", format!("{total} values"), format!("{} values", flat.len()))));
+    }
+    let mut at = 0;
+    let slots = lengths
+        .iter()
+        .map(|&n| {
+            (0..per)
+                .map(|_| {
+                    at += n;
+                    flat[at - n..at].to_vec()
+                })
+                .collect()
+        })
+        .collect();
+    optimizer.set_state(steps as u64, slots, lengths).map_err(to_js)
+}
+
+/// An encoder-decoder living in wasm memory, with its trainer.
+#[wasm_bindgen(js_name = Seq2Seq)]
+pub struct Seq2SeqHandle {
+    trainer: core::train::Seq2SeqTrainer<f32>,
+    compiled: bool,
+}
+
+#[wasm_bindgen(js_class = Seq2Seq)]
+impl Seq2SeqHandle {
+    /// `config` is the JSON of `core::seq2seq::Seq2Seq::from_json`; `seed` fixes the initial weights.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &str, seed: u32) -> Result<Seq2SeqHandle, JsValue> {
+        let model = core::seq2seq::Seq2Seq::from_json(config, u64::from(seed)).map_err(to_js)?;
+        Ok(Seq2SeqHandle { trainer: core::train::Seq2SeqTrainer::new(model, "{}").map_err(to_js)?, compiled: false })
+    }
+
+    /// `{optimizer, schedule, seed, scheduled_sampling}` as JSON; compiling again starts the
+    /// optimizer afresh.
+    pub fn compile(&mut self, config: &str) -> Result<(), JsValue> {
+        let model = self.trainer.model.clone();
+        self.trainer = core::train::Seq2SeqTrainer::new(model, config).map_err(to_js)?;
+        self.compiled = true;
+        Ok(())
+    }
+
+    /// One update from a batch of padded sources `[batch, sourceSteps]` and targets
+    /// `[batch, targetSteps]` (end token included) with their lengths; `{step, loss, …}` as JSON.
+    #[wasm_bindgen(js_name = trainBatch)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_batch(&mut self, batch: usize, source: &[u32], source_steps: usize, source_lengths: Vec<u32>, target: &[u32], target_steps: usize, target_lengths: Vec<u32>) -> Result<String, JsValue> {
+        self.check_compiled()?;
+        let (sl, tl) = (widen(Some(source_lengths)).unwrap_or_default(), widen(Some(target_lengths)).unwrap_or_default());
+        let pairs = core::seq2seq::Pairs { batch, source, source_steps, source_lengths: Some(&sl), target, target_steps, target_lengths: Some(&tl) };
+        let report = self.trainer.train_batch(pairs).map_err(to_js)?;
+        Ok(step_json(&report).to_string())
+    }
+
+    /// `{loss, accuracy, exactMatch, bleu}` as JSON, greedy outputs at most `maxLength` long.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate(&self, batch: usize, source: &[u32], source_steps: usize, source_lengths: Vec<u32>, target: &[u32], target_steps: usize, target_lengths: Vec<u32>, batch_size: usize, max_length: usize) -> Result<String, JsValue> {
+        let (sl, tl) = (widen(Some(source_lengths)).unwrap_or_default(), widen(Some(target_lengths)).unwrap_or_default());
+        let pairs = core::seq2seq::Pairs { batch, source, source_steps, source_lengths: Some(&sl), target, target_steps, target_lengths: Some(&tl) };
+        let e = self.trainer.evaluate(pairs, batch_size, max_length).map_err(to_js)?;
+        Ok(serde_json::json!({ "loss": e.loss, "accuracy": e.accuracy, "exactMatch": e.exact_match, "bleu": e.bleu }).to_string())
+    }
+
+    /// Decodes padded sources `[batch, steps]`: greedy for `beamWidth` 1, else beam search.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decode(&self, batch: usize, source: &[u32], steps: usize, lengths: Vec<u32>, max_length: usize, beam_width: usize, length_penalty: f64) -> Result<Decoding, JsValue> {
+        let lengths = widen(Some(lengths)).unwrap_or_default();
+        let model = &self.trainer.model;
+        let decoded = if beam_width <= 1 {
+            model.greedy(source, steps, Some(&lengths), batch, max_length, length_penalty).map_err(to_js)?
+        } else {
+            if lengths.len() != batch || source.len() != batch * steps {
+                return Err(to_js(core::Error::shape("decode", format!("{batch} sources of {steps} ids and {batch} lengths"), format!("{} ids and {} lengths", source.len(), lengths.len()))));
+            }
+            let beam = core::seq2seq::Beam { width: beam_width, max_length, length_penalty };
+            (0..batch).map(|b| model.beam_search(&source[b * steps..b * steps + lengths[b].min(steps)], beam)).collect::<core::Result<Vec<_>>>().map_err(to_js)?
+        };
+        Ok(Decoding::from(decoded))
+    }
+
+    #[wasm_bindgen(js_name = shuffledOrder)]
+    pub fn shuffled_order(&mut self, samples: u32) -> Vec<u32> {
+        self.trainer.shuffled_order(samples as usize).into_iter().map(|i| i as u32).collect()
+    }
+
+    #[wasm_bindgen(js_name = optimizerSlots)]
+    pub fn optimizer_slots(&self) -> usize {
+        self.trainer.optimizer.slots_per_parameter()
+    }
+
+    #[wasm_bindgen(js_name = optimizerState)]
+    pub fn optimizer_state(&self, index: usize, slot: usize) -> Vec<f32> {
+        self.trainer.optimizer.slots.get(index).and_then(|s| s.get(slot)).cloned().unwrap_or_default()
+    }
+
+    #[wasm_bindgen(js_name = setOptimizerState)]
+    pub fn set_optimizer_state(&mut self, steps: f64, flat: &[f32]) -> Result<(), JsValue> {
+        self.check_compiled()?;
+        let lengths: Vec<usize> = self.trainer.model.parameters().iter().map(|(_, p)| p.len()).collect();
+        restore_optimizer(&mut self.trainer.optimizer, &lengths, steps, flat)
+    }
+
+    #[wasm_bindgen(getter, js_name = optimizerSteps)]
+    pub fn optimizer_steps(&self) -> f64 {
+        self.trainer.optimizer.steps as f64
+    }
+
+    #[wasm_bindgen(js_name = parameterNames)]
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.trainer.model.parameters().into_iter().map(|(name, _)| name).collect()
+    }
+
+    /// Each parameter's shape in PyTorch's layout, as JSON, in name order.
+    #[wasm_bindgen(js_name = parameterShapes)]
+    pub fn parameter_shapes(&self) -> String {
+        let shapes: Vec<Vec<usize>> = self.trainer.model.parameters_with_shapes().into_iter().map(|(_, _, s)| s).collect();
+        serde_json::to_string(&shapes).unwrap_or_default()
+    }
+
+    pub fn parameter(&self, name: &str) -> Result<Vec<f32>, JsValue> {
+        self.trainer.model.parameter(name).map(<[f32]>::to_vec).map_err(to_js)
+    }
+
+    #[wasm_bindgen(js_name = setParameter)]
+    pub fn set_parameter(&mut self, name: &str, values: &[f32]) -> Result<(), JsValue> {
+        self.trainer.model.set_parameter(name, values).map_err(to_js)
+    }
+
+    /// Vocabulary sizes and special tokens: `{sourceVocab, targetVocab, start, end, attention}`.
+    pub fn describe(&self) -> String {
+        let m = &self.trainer.model;
+        serde_json::json!({ "sourceVocab": m.source.num, "targetVocab": m.target.num, "start": m.start, "end": m.end, "attention": m.attention.is_some() }).to_string()
+    }
+}
+
+impl Seq2SeqHandle {
+    fn check_compiled(&self) -> Result<(), JsValue> {
+        if self.compiled {
+            Ok(())
+        } else {
+            Err(to_js(core::Error::config("seq2seq model", "compile it first (optimizer)")))
+        }
+    }
+}
+
+/// Decoded sequences, flat: row `i`'s tokens are `tokens[offsets[i]..offsets[i+1]]` and its
+/// attention `[steps, source length]` is `attention[attentionOffsets[i]..attentionOffsets[i+1]]`.
+#[wasm_bindgen]
+pub struct Decoding {
+    tokens: Vec<u32>,
+    offsets: Vec<u32>,
+    log_probs: Vec<f64>,
+    scores: Vec<f64>,
+    finished: Vec<u8>,
+    attention: Vec<f32>,
+    attention_offsets: Vec<u32>,
+}
+
+impl From<Vec<core::seq2seq::Decoded>> for Decoding {
+    fn from(all: Vec<core::seq2seq::Decoded>) -> Self {
+        let mut d = Decoding { tokens: Vec::new(), offsets: vec![0], log_probs: Vec::new(), scores: Vec::new(), finished: Vec::new(), attention: Vec::new(), attention_offsets: vec![0] };
+        for one in all {
+            d.tokens.extend(&one.tokens);
+            d.offsets.push(d.tokens.len() as u32);
+            d.log_probs.push(one.log_prob);
+            d.scores.push(one.score);
+            d.finished.push(u8::from(one.finished));
+            d.attention.extend(one.attention.iter().map(|&v| v as f32));
+            d.attention_offsets.push(d.attention.len() as u32);
+        }
+        d
+    }
+}
+
+#[wasm_bindgen]
+impl Decoding {
+    #[wasm_bindgen(getter)]
+    pub fn tokens(&self) -> Vec<u32> {
+        self.tokens.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn offsets(&self) -> Vec<u32> {
+        self.offsets.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = logProbs)]
+    pub fn log_probs(&self) -> Vec<f64> {
+        self.log_probs.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn scores(&self) -> Vec<f64> {
+        self.scores.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn finished(&self) -> Vec<u8> {
+        self.finished.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn attention(&self) -> Vec<f32> {
+        self.attention.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = attentionOffsets)]
+    pub fn attention_offsets(&self) -> Vec<u32> {
+        self.attention_offsets.clone()
+    }
 }
 
 /// What `Model.predict` returns: `y [batch, steps, features]`, or `[batch, features]` when
