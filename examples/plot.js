@@ -22,3 +22,28 @@ ${legend.join('\n')}
 </svg>
 `;
 }
+
+/** A matrix as a grid of shaded cells (darker is larger), e.g. attention weights. */
+export function heatmap({ title, matrix, rowLabels, columnLabels, cell = 22 }) {
+  const margin = { left: 48, top: 64, right: 16, bottom: 16 };
+  const [rows, cols] = [matrix.length, matrix[0]?.length ?? 0];
+  const width = margin.left + cols * cell + margin.right;
+  const height = margin.top + rows * cell + margin.bottom;
+  const escape = (text) => String(text).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
+  const cells = matrix.flatMap((row, r) =>
+    row.map((v, c) => {
+      const shade = Math.round(255 * (1 - Math.min(1, Math.max(0, v))));
+      return `<rect x="${margin.left + c * cell}" y="${margin.top + r * cell}" width="${cell}" height="${cell}" fill="rgb(${shade},${shade},255)" stroke="#ddd"/>`;
+    }),
+  );
+  const top = columnLabels.map((l, c) => `<text x="${margin.left + c * cell + cell / 2}" y="${margin.top - 6}" text-anchor="middle" font-size="12" font-family="monospace">${escape(l === ' ' ? '␣' : l)}</text>`);
+  const left = rowLabels.map((l, r) => `<text x="${margin.left - 8}" y="${margin.top + r * cell + cell / 2 + 4}" text-anchor="end" font-size="12" font-family="monospace">${escape(l)}</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="${margin.left}" y="22" font-size="13">${escape(title)}</text>
+${cells.join('\n')}
+${top.join('\n')}
+${left.join('\n')}
+</svg>
+`;
+}

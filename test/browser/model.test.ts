@@ -2,7 +2,7 @@
 // (threads build, isolated page) and inline on the main thread (simd build); it trains there too.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sequential } from '../../dist/node/index.js';
+import { encoderDecoder, sequential } from '../../dist/node/index.js';
 import { launch } from './chromium.js';
 import { serve } from './server.js';
 
@@ -51,6 +51,34 @@ describe('a model saved in Node, in Chromium', () => {
       expect(result.epochs).toBe(3);
       expect(result.lossFell).toBe(true);
       expect(result.error).toBe('true ShapeError');
+      await page.close();
+    });
+  }
+});
+
+describe('an encoder-decoder saved in Node, in Chromium', () => {
+  const sources = [[1, 2, 3], [3, 1], [2, 2, 2, 1]];
+  let bytes: number[];
+  let inNode: unknown;
+  beforeAll(async () => {
+    const config = { source: { vocab: 4, dim: 4 }, target: { vocab: 5, dim: 4 }, encoder: { type: 'lstm', units: 4, bidirectional: true }, decoder: { type: 'lstm', units: 8 }, attention: { type: 'bahdanau', units: 4 }, start_token: 0, end_token: 1 } as const;
+    const model = await encoderDecoder(config, { seed: 5, worker: false });
+    await model.compile({ seed: 1 });
+    await model.fit(sources, [[2, 3], [4], [2, 2, 3]], { epochs: 3, batchSize: 2 });
+    bytes = Array.from(await model.save());
+    const plain = (d: { tokens: Uint32Array; logProb: number; attention: { data: Float32Array } }) => ({ tokens: Array.from(d.tokens), logProb: d.logProb, attention: Array.from(d.attention.data) });
+    inNode = { greedy: (await model.decode(sources)).map(plain), beam: (await model.decode(sources, { beamWidth: 3 })).map(plain) };
+    await model.dispose();
+  });
+
+  for (const [name, options] of [['in a worker with 2 threads', { threads: 2 }], ['inline on the main thread', { worker: false }]] as const) {
+    it(`decodes the same tokens, log-probabilities and attention ${name}`, async () => {
+      const page = await open();
+      const result = await page.evaluate(
+        ([b, s, o]) => (window as unknown as { seq2seqInBrowser(...a: unknown[]): Promise<unknown> }).seq2seqInBrowser(b, s, o),
+        [bytes, sources, options] as const,
+      );
+      expect(result).toEqual(inNode);
       await page.close();
     });
   }
