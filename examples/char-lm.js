@@ -6,41 +6,17 @@
 //   node examples/char-lm.js           full run        node examples/char-lm.js --quick
 import { readFile } from 'node:fs/promises';
 import { sequential } from '../dist/node/index.js';
-import { lehmer } from './data.js';
+import { characterTask, cityNames } from './names.js';
 
 const QUICK = process.argv.includes('--quick');
 const EPOCHS = QUICK ? 2 : 5;
 
 const csv = await readFile(new URL('../node_modules/vega-datasets/data/zipcodes.csv', import.meta.url), 'utf8');
-const names = [...new Set(csv.trim().split('\n').slice(1).map((line) => line.split(',')[3].toLowerCase()))]
-  .filter((n) => /^[a-z .'-]+$/.test(n) && n.length <= 24);
-// A fixed shuffle, then 10% held out.
-const random = lehmer(7);
-for (let i = names.length - 1; i > 0; i--) {
-  const j = Math.floor(random() * (i + 1));
-  [names[i], names[j]] = [names[j], names[i]];
-}
+const names = cityNames(csv);
 const used = QUICK ? names.slice(0, 2500) : names;
 const held = used.slice(0, Math.floor(used.length / 10));
 const train = used.slice(held.length);
-
-// '^' starts a name and '$' ends it.
-const alphabet = ['^', '$', ...new Set(used.join(''))].sort();
-const id = new Map(alphabet.map((c, i) => [c, i]));
-const steps = Math.max(...used.map((n) => n.length)) + 1;
-function encode(list) {
-  const x = new Uint32Array(list.length * steps);
-  const y = new Uint32Array(list.length * steps);
-  const lengths = list.map((name, n) => {
-    const chars = ['^', ...name, '$'].map((c) => id.get(c));
-    for (let t = 0; t < chars.length - 1; t++) {
-      x[n * steps + t] = chars[t];
-      y[n * steps + t] = chars[t + 1];
-    }
-    return chars.length - 1;
-  });
-  return { x: { data: x, shape: [list.length, steps] }, y: { data: y, shape: [list.length, steps] }, lengths };
-}
+const { alphabet, id, steps, encode, text } = characterTask(used);
 const trainData = encode(train);
 const heldData = encode(held);
 console.log(`${names.length} distinct city names, ${alphabet.length} symbols; training on ${train.length}, holding out ${held.length}`);
@@ -79,8 +55,7 @@ for (const temperature of [0.5, 1.0, 1.5]) {
   const samples = [];
   for (let s = 0; s < 6; s++) {
     const out = await model.generate([id.get('^')], { length: steps, temperature, seed: 100 * temperature + s });
-    const text = Array.from(out, (i) => alphabet[i]).join('');
-    samples.push(text.split('$')[0]);
+    samples.push(text(out));
   }
   console.log(`temperature ${temperature}: ${samples.join(', ')}`);
 }

@@ -28,7 +28,7 @@ fi
 [ "$status" = 0 ] || [ "$f" -gt 0 ] || broken+=("vitest")
 
 echo "== examples, quick mode (each asserts that it beats its baseline)"
-for example in examples/forecast-co2.js examples/char-lm.js examples/weather.js examples/vanishing-gradients.js examples/tbptt.js examples/gru-vs-lstm.js examples/labelling.js examples/one-to-many.js examples/dates.js; do
+for example in examples/forecast-co2.js examples/char-lm.js examples/weather.js examples/vanishing-gradients.js examples/tbptt.js examples/gru-vs-lstm.js examples/labelling.js examples/one-to-many.js examples/dates.js examples/forget-gate.js; do
   if node "$example" --quick; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "$example --quick failed"; fi
 done
 
