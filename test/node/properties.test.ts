@@ -3,7 +3,7 @@
 // of seqwasm's typed errors; nothing crashes, hangs or answers with a wrong shape.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelFormatError, SeqwasmError, loadModel, sequential, type Model } from '../../dist/node/index.js';
+import { ModelFormatError, SeqwasmError, encoderDecoder, loadModel, sequential, type Model } from '../../dist/node/index.js';
 
 let model: Model;
 let saved: Uint8Array;
@@ -92,5 +92,35 @@ describe('the public API under random input', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('an encoder-decoder decodes any token sequences or names the problem, with one output and attention row per step', async () => {
+    const m = await encoderDecoder(
+      { source: { vocab: 5, dim: 3 }, target: { vocab: 4, dim: 3 }, encoder: { type: 'gru', units: 3 }, decoder: { type: 'gru', units: 3 }, attention: { type: 'luong', score: 'dot' }, start_token: 0, end_token: 1 },
+      { worker: false, threads: 1 },
+    );
+    const token = fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(-1), fc.constant(1.5));
+    const options = fc.record({ maxLength: fc.integer({ min: -1, max: 6 }), beamWidth: fc.integer({ min: 0, max: 4 }), lengthPenalty: fc.oneof(fc.double({ min: -1, max: 2 }), fc.constant(Number.NaN)) }, { requiredKeys: [] });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(token, { maxLength: 6 }), { maxLength: 4 }), options, async (sources, o) => {
+        const result = await answer(() => m.decode(sources, o));
+        const wellFormed = sources.length > 0 && sources.every((s) => s.length > 0 && s.every((t) => Number.isInteger(t) && t >= 0 && t < 5))
+          && (o.maxLength ?? 1) >= 1 && (o.beamWidth ?? 1) >= 1 && (o.lengthPenalty ?? 0) >= 0;
+        if (result instanceof SeqwasmError) {
+          expect(wellFormed).toBe(false);
+        } else {
+          expect(wellFormed).toBe(true);
+          expect(result).toHaveLength(sources.length);
+          result.forEach((d, i) => {
+            const steps = d.tokens.length + (d.finished ? 1 : 0);
+            expect(steps).toBeLessThanOrEqual(o.maxLength ?? 50);
+            expect(d.attention.shape).toEqual([steps, sources[i].length]);
+            expect(Number.isFinite(d.logProb) && d.logProb <= 0).toBe(true);
+          });
+        }
+      }),
+      { numRuns: 300 },
+    );
+    await m.dispose();
   });
 });

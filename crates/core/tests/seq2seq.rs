@@ -200,3 +200,14 @@ fn an_attention_model_learns_to_reverse_digit_strings() {
     eprintln!("{eval:?}");
     assert!(eval.exact_match > 0.95, "{eval:?}");
 }
+
+#[test]
+fn scheduled_sampling_changes_what_the_decoder_reads_and_nothing_else() {
+    let m = model(BI_LSTM, LSTM6, r#""attention": {"type": "luong", "score": "general"},"#);
+    let run = |sampling: f64, rng: bool| m.loss_and_gradients(pairs(), rng.then_some(&mut seqwasm_core::Rng::new(4)), sampling).unwrap().loss;
+    // Without dropout, training mode with no sampling is teacher forcing, as evaluation is.
+    assert_eq!(run(0.0, true), run(0.0, false));
+    // Always feeding its own (untrained) guesses gives another loss; at evaluation the ratio is ignored.
+    assert_ne!(run(1.0, true), run(0.0, true));
+    assert_eq!(run(1.0, false), run(0.0, false));
+}
