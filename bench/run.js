@@ -21,7 +21,7 @@ const peak = Math.max(...results.workloads.w0.rows.filter((r) => r.threads === 1
 results.workloads.models = await models(mode, peak);
 console.log('\nW1–W4: model workloads, every system on the same shapes (GFLOP/s: achieved; "of W0": against the one-thread GEMM peak)');
 console.table(results.workloads.models.rows);
-console.log('ratios against TF.js wasm');
+console.log('ratios against each peer (seqwasm ÷ peer in speed)');
 console.table(results.workloads.models.ratios);
 for (const note of results.workloads.models.notes) console.log(`  ${note}`);
 
