@@ -6,7 +6,8 @@ import type { ThreadsGlue } from '../glue.js';
 import { describe, knownKeys } from '../validate.js';
 import { toLengths } from './data.js';
 import { decode, encode, isSeq2Seq } from './format.js';
-import { restoreTensors, savedTensors } from './weights.js';
+import { Epochs } from './epochs.js';
+import { readWeights, restoreTensors, savedTensors, writeWeights } from './weights.js';
 import type { CompileOptions, Diagnostics, EarlyStoppingOptions, EpochLog, Evaluation, GenerateOptions, History, LayerSummary, ModelSummary, ProgressEvent, TensorData } from './types.js';
 
 type WasmModel = InstanceType<ThreadsGlue['Model']>;
@@ -101,40 +102,19 @@ export class ModelCore {
     }
     const history: History = { epochs: [], stopped: 'completed' };
     const stopper = plan.earlyStopping ? new Stopper(plan.earlyStopping, !!validation) : undefined;
-    const batches = Math.ceil(train.count / plan.batchSize);
-    const started = Date.now();
-    let done = 0;
-    let lastReport = 0;
-    let lastYield = Date.now();
+    const epochs = new Epochs(plan.epochs, train.count, plan.batchSize, progress);
+    const step = (indices: number[]) => {
+      const part = train.gather(indices);
+      return (JSON.parse(wasm(() => this.#live().trainBatch(part.x, part.ids, part.count, part.steps, part.lengths, part.y, part.classes))) as { loss: number }).loss;
+    };
     for (let epoch = 0; epoch < plan.epochs; epoch++) {
       const order = plan.shuffle ? Array.from(this.#live().shuffledOrder(train.count)) : [...Array(train.count).keys()];
-      let lossSum = 0;
-      let seen = 0;
-      for (let b = 0; b < batches; b++) {
-        const part = train.gather(order.slice(b * plan.batchSize, (b + 1) * plan.batchSize));
-        const report = JSON.parse(wasm(() => this.#live().trainBatch(part.x, part.ids, part.count, part.steps, part.lengths, part.y, part.classes))) as { loss: number };
-        lossSum += report.loss * part.count;
-        seen += part.count;
-        done += part.count;
-        const now = Date.now();
-        if (progress && (now - lastReport > 100 || b === batches - 1)) {
-          lastReport = now;
-          const rate = done / Math.max((now - started) / 1000, 1e-3);
-          // Awaited: through a worker, the caller has seen every event before fit resolves.
-          await progress({ epoch, epochs: plan.epochs, batch: b + 1, batches, loss: lossSum / seen, samplesPerSecond: rate, etaSeconds: (plan.epochs * train.count - done) / rate });
-        }
-        if (now - lastYield > 30) {
-          // Let a cancel() (or other messages) through between batches.
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          lastYield = Date.now();
-        }
-        if (this.#cancelled) break;
-      }
-      if (this.#cancelled) {
+      const loss = await epochs.run(epoch, order, step, () => this.#cancelled);
+      if (loss === undefined) {
         history.stopped = 'cancelled';
         break;
       }
-      const log: EpochLog = { epoch, loss: lossSum / seen, metrics: this.#compiled.metrics?.length ? this.#evaluate(train).metrics : {} };
+      const log: EpochLog = { epoch, loss, metrics: this.#compiled.metrics?.length ? this.#evaluate(train).metrics : {} };
       if (validation) {
         const v = this.#evaluate(validation);
         log.valLoss = v.loss;
@@ -237,13 +217,11 @@ export class ModelCore {
   }
 
   getWeights(): Record<string, Float32Array> {
-    const handle = this.#live();
-    return Object.fromEntries(handle.parameterNames().map((name) => [name, handle.parameter(name)]));
+    return readWeights(this.#live());
   }
 
   setWeights(weights: Record<string, Float32Array>): void {
-    const handle = this.#live();
-    for (const [name, values] of Object.entries(weights)) wasm(() => handle.setParameter(name, values));
+    writeWeights(this.#live(), weights);
   }
 
   /** The engine's wasm memory in bytes: what a leak would grow. */

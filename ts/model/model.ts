@@ -2,43 +2,27 @@
 // engine is: in the runtime's worker, reached through Comlink, or inline. Every method is
 // async in both placements, checks its options, and converts the data before it crosses.
 import * as Comlink from 'comlink';
-import { ConfigError, DisposedError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { Held } from './held.js';
 import type { FitPlan, ModelCore } from './core.js';
 import { describe, knownKeys, wholeNumber as count } from '../validate.js';
 import { toLengths, toTensor } from './data.js';
 import type { CompileOptions, Diagnostics, Evaluation, FitOptions, GenerateOptions, History, ModelSummary, PredictOptions, Tensor, TensorData, TensorLike } from './types.js';
 
-/** Runs a call on the core: directly (inline) or through the worker, failing if it dies. */
-export type Caller = <T>(call: () => T | Promise<T>) => Promise<T>;
-
 const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'lengths', 'tbptt', 'earlyStopping', 'onProgress', 'onEpochEnd', 'signal'];
 const EARLY_STOPPING = ['monitor', 'patience', 'minDelta', 'restoreBestWeights'];
 
-export class Model {
-  #disposed = false;
+export class Model extends Held<ModelCore> {
   #takesIds: boolean | undefined;
-
-  constructor(
-    private readonly core: ModelCore | Comlink.Remote<ModelCore>,
-    private readonly call: Caller,
-    private readonly remote: boolean,
-  ) {}
-
-  #onDispose: () => Promise<void> = async () => {};
-
-  /** Makes `dispose` also end `release` (the runtime a top-level model owns). @internal */
-  disposeWith(release: () => Promise<void>): void {
-    this.#onDispose = release;
-  }
 
   /** Layers with their output shapes and parameter counts, and the weights' total size. */
   async summary(): Promise<ModelSummary> {
-    return this.#run(() => this.core.summary());
+    return this.run(() => this.core.summary());
   }
 
   /** Keras' compile: `{ loss: 'mse', optimizer: { type: 'adam', learning_rate: 0.01 }, metrics: ['mae'] }`. */
   async compile(options: CompileOptions): Promise<void> {
-    return this.#run(() => this.core.compile(options));
+    return this.run(() => this.core.compile(options));
   }
 
   async fit(x: TensorLike, y: TensorLike, options: FitOptions = {}): Promise<History> {
@@ -70,7 +54,7 @@ export class Model {
     if (signal?.aborted) return { epochs: [], stopped: 'cancelled' };
     signal?.addEventListener('abort', abort, { once: true });
     try {
-      return await this.#run(() => (this.core.fit as ModelCore['fit'])(xs, ys, plan, wrap(options.onProgress), wrap(options.onEpochEnd)));
+      return await this.run(() => (this.core.fit as ModelCore['fit'])(xs, ys, plan, wrap(options.onProgress), wrap(options.onEpochEnd)));
     } finally {
       signal?.removeEventListener('abort', abort);
     }
@@ -81,7 +65,7 @@ export class Model {
     const xs = toTensor('evaluate', 'x', x);
     const ys = toTensor('evaluate', 'y', y);
     const lengths = toLengths('evaluate', options.lengths, xs.shape[0], xs.shape[1]);
-    return this.#run(() => this.core.evaluate(xs, ys, count('evaluate: batchSize', options.batchSize, 256), lengths));
+    return this.run(() => this.core.evaluate(xs, ys, count('evaluate: batchSize', options.batchSize, 256), lengths));
   }
 
   /**
@@ -94,7 +78,7 @@ export class Model {
     const xs = toTensor('diagnose', 'x', x);
     const ys = toTensor('diagnose', 'y', y);
     const lengths = toLengths('diagnose', options.lengths, xs.shape[0], xs.shape[1]);
-    return this.#run(() => this.core.diagnose(xs, ys, lengths));
+    return this.run(() => this.core.diagnose(xs, ys, lengths));
   }
 
   /** Outputs `[batch, steps, features]` (or `[batch, features]`) for inputs `[batch, steps, ·]`. */
@@ -102,7 +86,7 @@ export class Model {
     knownKeys('predict options', options, ['batchSize', 'lengths']);
     const xs = toTensor('predict', 'x', x);
     const lengths = toLengths('predict', options.lengths, xs.shape[0], xs.shape[1]);
-    return this.#run(() => this.core.predict(xs, count('predict: batchSize', options.batchSize, 256), lengths));
+    return this.run(() => this.core.predict(xs, count('predict: batchSize', options.batchSize, 256), lengths));
   }
 
   /**
@@ -117,14 +101,14 @@ export class Model {
         // One time step: add the steps axis.
         const oneStep = this.#takesIds ? t.shape.length === 1 : t.shape.length === 2;
         const shaped: TensorData = oneStep ? { data: t.data, shape: [t.shape[0], 1, ...t.shape.slice(1)] } : t;
-        return this.#run(() => this.core.step(shaped));
+        return this.run(() => this.core.step(shaped));
       },
       reset: () => this.resetStates(),
     };
   }
 
   async resetStates(): Promise<void> {
-    return this.#run(() => this.core.resetStates());
+    return this.run(() => this.core.resetStates());
   }
 
   /** Token ids sampled after `prime`, for a model that takes ids and returns a distribution per step. */
@@ -132,43 +116,6 @@ export class Model {
     knownKeys('generate options', options, ['length', 'temperature', 'topK', 'topP', 'seed']);
     const ids = Array.from(prime ?? []);
     if (!ids.every((v) => Number.isSafeInteger(v) && v >= 0)) throw new ConfigError('generate: prime must hold whole-number token ids');
-    return this.#run(() => this.core.generate(Uint32Array.from(ids), options));
-  }
-
-  /**
-   * The model as one safetensors file (topology and compile options in its metadata). The
-   * optimizer's state is included unless `includeOptimizer` is false, so that `loadModel` can
-   * resume training exactly where it stopped.
-   */
-  async save(options: { includeOptimizer?: boolean } = {}): Promise<Uint8Array> {
-    knownKeys('save options', options, ['includeOptimizer']);
-    return this.#run(() => this.core.save(options.includeOptimizer ?? true));
-  }
-
-  async getWeights(): Promise<Record<string, Float32Array>> {
-    return this.#run(() => this.core.getWeights());
-  }
-
-  async setWeights(weights: Record<string, Float32Array>): Promise<void> {
-    return this.#run(() => this.core.setWeights(weights));
-  }
-
-  /** The size of the wasm memory the model lives in (shared with the models of its runtime). */
-  async memoryUsage(): Promise<{ wasmBytes: number }> {
-    return this.#run(() => this.core.memoryUsage());
-  }
-
-  /** Frees the model's wasm memory; later calls reject with DisposedError. */
-  async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await this.call(() => this.core.dispose()).catch(() => {});
-    if (this.remote) (this.core as Comlink.Remote<ModelCore>)[Comlink.releaseProxy]();
-    await this.#onDispose();
-  }
-
-  async #run<T>(call: () => T | Promise<T>): Promise<Awaited<T>> {
-    if (this.#disposed) throw new DisposedError('this model was disposed');
-    return (await this.call(call)) as Awaited<T>;
+    return this.run(() => this.core.generate(Uint32Array.from(ids), options));
   }
 }

@@ -1,6 +1,6 @@
 // Moving a wasm model's weights (and its optimizer's state) to and from the saved format; the
 // same for every kind of model, since their handles share these methods.
-import { ModelFormatError, fromWasm } from '../errors.js';
+import { ModelFormatError, fromWasm, wasmCall } from '../errors.js';
 import type { SavedModel } from './format.js';
 
 /** What a wasm model handle (Model, Seq2Seq) offers for saving and loading. */
@@ -73,4 +73,14 @@ export function restoreTensors(handle: WeightHandle, saved: SavedModel, compile:
   } else if (optimizer.size) {
     throw new ModelFormatError('not a valid seqwasm model: optimizer state without optimizer_steps');
   }
+}
+
+/** Every parameter by name (copies out of wasm memory). */
+export function readWeights(handle: WeightHandle): Record<string, Float32Array> {
+  return Object.fromEntries(handle.parameterNames().map((name) => [name, handle.parameter(name)]));
+}
+
+/** Sets the named parameters; an unknown name or a wrong size is a typed error. */
+export function writeWeights(handle: WeightHandle, weights: Record<string, Float32Array>): void {
+  for (const [name, values] of Object.entries(weights)) wasmCall(() => handle.setParameter(name, values));
 }

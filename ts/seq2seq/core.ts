@@ -5,7 +5,8 @@ import { ConfigError, DisposedError, ModelFormatError, ShapeError, wasmCall as w
 import type { ThreadsGlue } from '../glue.js';
 import { describe, knownKeys } from '../validate.js';
 import { decode as decodeFile, encode, isSeq2Seq } from '../model/format.js';
-import { restoreTensors, savedTensors } from '../model/weights.js';
+import { Epochs } from '../model/epochs.js';
+import { readWeights, restoreTensors, savedTensors, writeWeights } from '../model/weights.js';
 import type { EpochLog, History, ProgressEvent } from '../model/types.js';
 import type { DecodeOptions, Decoded, PaddedTokens, Seq2SeqCompileOptions, Seq2SeqConfig, Seq2SeqEvaluation } from './types.js';
 
@@ -89,36 +90,19 @@ export class Seq2SeqCore {
     const train = this.#pairs('fit', sources, targets);
     const validation = plan.validationData && this.#pairs('fit: validationData', plan.validationData[0], plan.validationData[1]);
     const history: History = { epochs: [], stopped: 'completed' };
-    const batches = Math.ceil(train.count / plan.batchSize);
-    const started = Date.now();
-    let [done, lastReport, lastYield] = [0, 0, Date.now()];
+    const epochs = new Epochs(plan.epochs, train.count, plan.batchSize, progress);
+    const step = (indices: number[]) => {
+      const part = train.gather(indices);
+      return (JSON.parse(wasm(() => this.#live().trainBatch(part.count, part.source, part.sourceSteps, part.sourceLengths, part.target, part.targetSteps, part.targetLengths))) as { loss: number }).loss;
+    };
     for (let epoch = 0; epoch < plan.epochs; epoch++) {
       const order = plan.shuffle ? Array.from(this.#live().shuffledOrder(train.count)) : [...Array(train.count).keys()];
-      let [lossSum, seen] = [0, 0];
-      for (let b = 0; b < batches; b++) {
-        const part = train.gather(order.slice(b * plan.batchSize, (b + 1) * plan.batchSize));
-        const report = JSON.parse(wasm(() => this.#live().trainBatch(part.count, part.source, part.sourceSteps, part.sourceLengths, part.target, part.targetSteps, part.targetLengths))) as { loss: number };
-        lossSum += report.loss * part.count;
-        seen += part.count;
-        done += part.count;
-        const now = Date.now();
-        if (progress && (now - lastReport > 100 || b === batches - 1)) {
-          lastReport = now;
-          const rate = done / Math.max((now - started) / 1000, 1e-3);
-          await progress({ epoch, epochs: plan.epochs, batch: b + 1, batches, loss: lossSum / seen, samplesPerSecond: rate, etaSeconds: (plan.epochs * train.count - done) / rate });
-        }
-        if (now - lastYield > 30) {
-          // Let a cancel() through between batches.
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          lastYield = Date.now();
-        }
-        if (this.#cancelled) break;
-      }
-      if (this.#cancelled) {
+      const loss = await epochs.run(epoch, order, step, () => this.#cancelled);
+      if (loss === undefined) {
         history.stopped = 'cancelled';
         break;
       }
-      const log: EpochLog = { epoch, loss: lossSum / seen, metrics: {} };
+      const log: EpochLog = { epoch, loss, metrics: {} };
       if (validation) {
         const { loss, ...metrics } = this.#evaluate(validation, 256, plan.maxLength ?? validation.targetSteps + 5);
         log.valLoss = loss;
@@ -163,13 +147,11 @@ export class Seq2SeqCore {
   }
 
   getWeights(): Record<string, Float32Array> {
-    const handle = this.#live();
-    return Object.fromEntries(handle.parameterNames().map((name) => [name, handle.parameter(name)]));
+    return readWeights(this.#live());
   }
 
   setWeights(weights: Record<string, Float32Array>): void {
-    const handle = this.#live();
-    for (const [name, values] of Object.entries(weights)) wasm(() => handle.setParameter(name, values));
+    writeWeights(this.#live(), weights);
   }
 
   memoryUsage(): { wasmBytes: number } {

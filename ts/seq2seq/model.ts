@@ -1,9 +1,9 @@
 // An encoder-decoder as users hold it, on their own thread; its core (ts/seq2seq/core.ts)
 // lives where the engine is. Token sequences are padded here, before they cross.
 import * as Comlink from 'comlink';
-import { ConfigError, DTypeError, DisposedError } from '../errors.js';
+import { ConfigError, DTypeError } from '../errors.js';
 import { describe, knownKeys, wholeNumber as count } from '../validate.js';
-import type { Caller } from '../model/model.js';
+import { Held } from '../model/held.js';
 import type { History } from '../model/types.js';
 import type { Seq2SeqCore, Seq2SeqFitPlan } from './core.js';
 import type { DecodeOptions, Decoded, PaddedTokens, Seq2SeqCompileOptions, Seq2SeqEvaluation, Seq2SeqFitOptions, TokenSequences } from './types.js';
@@ -28,29 +28,15 @@ export function padTokens(op: string, name: string, sequences: unknown): PaddedT
   return { data, lengths: Uint32Array.from(rows, (r) => r.length), steps };
 }
 
-export class Seq2SeqModel {
-  #disposed = false;
-  #onDispose: () => Promise<void> = async () => {};
-
-  constructor(
-    private readonly core: Seq2SeqCore | Comlink.Remote<Seq2SeqCore>,
-    private readonly call: Caller,
-    private readonly remote: boolean,
-  ) {}
-
-  /** @internal */
-  disposeWith(release: () => Promise<void>): void {
-    this.#onDispose = release;
-  }
-
+export class Seq2SeqModel extends Held<Seq2SeqCore> {
   /** Every parameter with its PyTorch-layout shape and count, and the weights' size in bytes. */
   async summary(): Promise<{ parameters: { name: string; shape: number[]; count: number }[]; total: number; bytes: number }> {
-    return this.#run(() => this.core.summary());
+    return this.run(() => this.core.summary());
   }
 
   /** `{ optimizer: { type: 'adam', learning_rate: 0.005 }, scheduled_sampling: 0.2 }`; the loss is the targets' cross-entropy. */
   async compile(options: Seq2SeqCompileOptions = {}): Promise<void> {
-    return this.#run(() => this.core.compile(options));
+    return this.run(() => this.core.compile(options));
   }
 
   /** Teacher-forced training on pairs of token sequences (targets without the end token). */
@@ -76,7 +62,7 @@ export class Seq2SeqModel {
     const abort = () => void this.call(() => this.core.cancel()).catch(() => {});
     signal?.addEventListener('abort', abort, { once: true });
     try {
-      return await this.#run(() => (this.core.fit as Seq2SeqCore['fit'])(s, t, plan, wrap(options.onProgress), wrap(options.onEpochEnd)));
+      return await this.run(() => (this.core.fit as Seq2SeqCore['fit'])(s, t, plan, wrap(options.onProgress), wrap(options.onEpochEnd)));
     } finally {
       signal?.removeEventListener('abort', abort);
     }
@@ -87,7 +73,7 @@ export class Seq2SeqModel {
     knownKeys('evaluate options', options, ['batchSize', 'maxLength']);
     const [s, t] = [padTokens('evaluate', 'sources', sources), padTokens('evaluate', 'targets', targets)];
     const maxLength = options.maxLength === undefined ? undefined : count('evaluate: maxLength', options.maxLength, 1);
-    return this.#run(() => this.core.evaluate(s, t, count('evaluate: batchSize', options.batchSize, 256), maxLength));
+    return this.run(() => this.core.evaluate(s, t, count('evaluate: batchSize', options.batchSize, 256), maxLength));
   }
 
   /** Outputs for each source, greedy or by beam search, with each output step's attention over the source. */
@@ -97,37 +83,6 @@ export class Seq2SeqModel {
     const penalty = options.lengthPenalty ?? 0;
     if (typeof penalty !== 'number' || !(penalty >= 0) || !Number.isFinite(penalty)) throw new ConfigError(`decode: lengthPenalty must be a number ≥ 0, got ${describe(penalty)}`);
     const plan = { maxLength: count('decode: maxLength', options.maxLength, 50), beamWidth: count('decode: beamWidth', options.beamWidth, 1), lengthPenalty: penalty };
-    return this.#run(() => this.core.decode(s, plan));
-  }
-
-  /** One safetensors file, loadable with `loadSeq2Seq`; the optimizer's state unless `includeOptimizer` is false. */
-  async save(options: { includeOptimizer?: boolean } = {}): Promise<Uint8Array> {
-    knownKeys('save options', options, ['includeOptimizer']);
-    return this.#run(() => this.core.save(options.includeOptimizer ?? true));
-  }
-
-  async getWeights(): Promise<Record<string, Float32Array>> {
-    return this.#run(() => this.core.getWeights());
-  }
-
-  async setWeights(weights: Record<string, Float32Array>): Promise<void> {
-    return this.#run(() => this.core.setWeights(weights));
-  }
-
-  async memoryUsage(): Promise<{ wasmBytes: number }> {
-    return this.#run(() => this.core.memoryUsage());
-  }
-
-  async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await this.call(() => this.core.dispose()).catch(() => {});
-    if (this.remote) (this.core as Comlink.Remote<Seq2SeqCore>)[Comlink.releaseProxy]();
-    await this.#onDispose();
-  }
-
-  async #run<T>(call: () => T | Promise<T>): Promise<Awaited<T>> {
-    if (this.#disposed) throw new DisposedError('this model was disposed');
-    return (await this.call(call)) as Awaited<T>;
+    return this.run(() => this.core.decode(s, plan));
   }
 }

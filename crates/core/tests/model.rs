@@ -6,6 +6,7 @@ mod common;
 
 use common::{assert_gradient, Rng};
 use seqwasm_core::model::{Batch, Inputs, Model};
+use seqwasm_core::Parameters;
 use seqwasm_core::recurrent::{RecurrentStack, Sequences, StackConfig};
 
 /// Σ out ⊙ w: a loss whose gradient with respect to the output is `w`.

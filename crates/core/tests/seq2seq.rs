@@ -6,6 +6,7 @@ mod common;
 
 use common::{assert_gradient, Rng};
 use seqwasm_core::seq2seq::{Beam, Pairs, Seq2Seq};
+use seqwasm_core::Parameters;
 
 /// Two ragged pairs: sources of 4 and 2 tokens (padded to 4), targets of 3 and 2.
 const SOURCE: [u32; 8] = [3, 1, 4, 2, 5, 2, 0, 0];

@@ -7,6 +7,7 @@ mod common;
 
 use common::{assert_gradient, Rng};
 use seqwasm_core::model::{Batch, Inputs, Model};
+use seqwasm_core::Parameters;
 use seqwasm_core::train::*;
 
 fn optimizer(json: &str) -> Optimizer<f64> {
@@ -211,7 +212,7 @@ fn tbptt_gradients_equal_the_brute_force_truncated_gradient() {
 
 #[test]
 fn metrics_match_their_definitions() {
-    let mut tally = |metric: Metric, pred: &[f64], classes: Option<&[u32]>, values: Option<&[f64]>, rows: usize, cols: usize, scores: Scores| {
+    let tally = |metric: Metric, pred: &[f64], classes: Option<&[u32]>, values: Option<&[f64]>, rows: usize, cols: usize, scores: Scores| {
         let mut t = Tally::default();
         metrics::accumulate(metric, &mut t, pred, classes, values, rows, cols, None, scores).unwrap();
         t.value(metric)

@@ -5,6 +5,7 @@
 //! facade's error class. No math and no policy live here.
 
 use seqwasm_core as core;
+use seqwasm_core::Parameters;
 use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "threads")]

@@ -130,28 +130,6 @@ impl<T: Real> Model<T> {
         self.layers.iter_mut().flat_map(Layer::parameters_mut).collect()
     }
 
-    pub fn parameter(&self, name: &str) -> Result<&[T]> {
-        self.parameters().into_iter().find(|(n, _)| n == name).map(|(_, p)| p).ok_or_else(|| self.unknown(name))
-    }
-
-    pub fn set_parameter(&mut self, name: &str, values: &[T]) -> Result<()> {
-        let index = self.parameters().iter().position(|(n, _)| n == name).ok_or_else(|| self.unknown(name))?;
-        let target = &mut self.parameters_mut()[index];
-        if target.len() != values.len() {
-            return Err(Error::shape(format!("model parameter {name}"), format!("{} values", target.len()), format!("{} values", values.len())));
-        }
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(Error::numeric(format!("model parameter {name}"), format!("value {i} is {:?}", values[i])));
-        }
-        target.copy_from_slice(values);
-        Ok(())
-    }
-
-    fn unknown(&self, name: &str) -> Error {
-        let known: Vec<String> = self.parameters().into_iter().map(|(n, _)| n).collect();
-        Error::config("model", format!("no parameter named `{name}` (it has {})", known.join(", ")))
-    }
-
     /// The states carried by stateful calls, to go back to later with `set_states`.
     pub fn states(&self) -> Vec<LayerState<T>> {
         self.layers.iter().map(Layer::state).collect()

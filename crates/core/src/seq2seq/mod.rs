@@ -160,28 +160,6 @@ impl<T: Real> Seq2Seq<T> {
         all
     }
 
-    pub fn parameter(&self, name: &str) -> Result<&[T]> {
-        self.parameters().into_iter().find(|(n, _)| n == name).map(|(_, p)| p).ok_or_else(|| self.unknown(name))
-    }
-
-    pub fn set_parameter(&mut self, name: &str, values: &[T]) -> Result<()> {
-        let index = self.parameters().iter().position(|(n, _)| n == name).ok_or_else(|| self.unknown(name))?;
-        let target = &mut self.parameters_mut()[index];
-        if target.len() != values.len() {
-            return Err(Error::shape(format!("seq2seq parameter {name}"), format!("{} values", target.len()), format!("{} values", values.len())));
-        }
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(Error::numeric(format!("seq2seq parameter {name}"), format!("value {i} is {:?}", values[i])));
-        }
-        target.copy_from_slice(values);
-        Ok(())
-    }
-
-    fn unknown(&self, name: &str) -> Error {
-        let known: Vec<String> = self.parameters().into_iter().map(|(n, _)| n).collect();
-        Error::config("seq2seq", format!("no parameter named `{name}` (it has {})", known.join(", ")))
-    }
-
     /// Checks the source ids and lengths and runs the encoder. `rng` draws the encoder's
     /// dropout masks while training.
     pub(crate) fn encode(&self, source: &[u32], steps: usize, lengths: Option<&[usize]>, batch: usize, rng: Option<&mut Rng>) -> Result<Encoded<T>> {

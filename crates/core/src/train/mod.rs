@@ -24,6 +24,7 @@ use crate::loss::{Loss, Target};
 use crate::model::{Batch, Inputs, Model, ModelGradients, Prediction};
 use crate::real::Real;
 use crate::rng::Rng;
+use crate::parameters::Parameters;
 use crate::seq2seq::Seq2Seq;
 use crate::{Error, Result};
 use serde::Deserialize;
@@ -307,12 +308,6 @@ impl<T: Real> Trainer<T> {
     }
 }
 
-/// What an optimizer updates: a model's parameters under their names.
-pub trait Parameters<T> {
-    fn named(&self) -> Vec<(String, &[T])>;
-    fn values_mut(&mut self) -> Vec<&mut Vec<T>>;
-}
-
 impl<T: Real> Parameters<T> for Model<T> {
     fn named(&self) -> Vec<(String, &[T])> {
         self.parameters()
@@ -320,6 +315,10 @@ impl<T: Real> Parameters<T> for Model<T> {
 
     fn values_mut(&mut self) -> Vec<&mut Vec<T>> {
         self.parameters_mut()
+    }
+
+    fn owner(&self) -> &'static str {
+        "model"
     }
 }
 
@@ -330,6 +329,10 @@ impl<T: Real> Parameters<T> for Seq2Seq<T> {
 
     fn values_mut(&mut self) -> Vec<&mut Vec<T>> {
         self.parameters_mut()
+    }
+
+    fn owner(&self) -> &'static str {
+        "seq2seq"
     }
 }
 
