@@ -7,7 +7,7 @@
 //! the candidates, so a wider beam never returns a lower-scoring sequence than greedy
 //! decoding; with width 1 beam search is greedy decoding.
 
-use super::{argmax, Carry, Memory, Seq2Seq};
+use super::{argmax, Carry, Encoded, Memory, Seq2Seq};
 use crate::real::Real;
 use crate::{Error, Result};
 
@@ -72,7 +72,11 @@ impl<T: Real> Seq2Seq<T> {
     pub fn greedy(&self, source: &[u32], steps: usize, lengths: Option<&[usize]>, batch: usize, max_length: usize, length_penalty: f64) -> Result<Vec<Decoded>> {
         check_max_length(max_length)?;
         let encoded = self.encode(source, steps, lengths, batch, None)?;
-        let memory = &encoded.memory;
+        self.greedy_from(&encoded, max_length, length_penalty)
+    }
+
+    fn greedy_from(&self, encoded: &Encoded<T>, max_length: usize, length_penalty: f64) -> Result<Vec<Decoded>> {
+        let (memory, batch) = (&encoded.memory, encoded.memory.batch);
         let mut out: Vec<Decoded> = memory.lengths.iter().map(|&l| Decoded::start(l)).collect();
         let (mut carry, mut tokens) = (encoded.start.clone(), vec![self.start; batch]);
         for t in 0..max_length {
@@ -103,8 +107,8 @@ impl<T: Real> Seq2Seq<T> {
         if !(beam.length_penalty >= 0.0 && beam.length_penalty.is_finite()) {
             return Err(Error::config("beam search", format!("length_penalty must be ≥ 0, got {}", beam.length_penalty)));
         }
-        let greedy = self.greedy(source, source.len(), None, 1, beam.max_length, beam.length_penalty)?.remove(0);
         let encoded = self.encode(source, source.len(), None, 1, None)?;
+        let greedy = self.greedy_from(&encoded, beam.max_length, beam.length_penalty)?.remove(0);
         let mut live = vec![Decoded::start(source.len())];
         let mut carry = encoded.start.clone();
         let mut finished: Vec<Decoded> = Vec::new();

@@ -226,14 +226,14 @@ impl<T: Real> Seq2Seq<T> {
         let (h, e) = self.sizes();
         let emb = self.target.forward(tokens).map_err(|e| e.within("seq2seq target"))?;
         let dim = self.target.dim;
-        let mut attention = None;
+        let (mut attention, mut context) = (None, Vec::new());
         let x = match self.style {
             Style::None => emb,
             Style::Luong => concat_rows(&emb, dim, &carry.feed, h, batch),
             Style::Bahdanau => {
                 let a = self.attention.as_ref().expect("Bahdanau style has attention");
-                let (context, trace) = a.step(memory, &carry.h, t)?;
-                attention = Some(trace);
+                let (c, trace) = a.step(memory, &carry.h, t)?;
+                (attention, context) = (Some(trace), c);
                 concat_rows(&emb, dim, &context, e, batch)
             }
         };
@@ -243,10 +243,7 @@ impl<T: Real> Seq2Seq<T> {
         let (mut combined, mut attentional, mut feed) = (Vec::new(), Vec::new(), Vec::new());
         let o_in = match self.style {
             Style::None => s.clone(),
-            Style::Bahdanau => {
-                let context: Vec<T> = x.chunks_exact(dim + e).flat_map(|r| r[dim..].iter().copied()).collect();
-                concat_rows(&s, h, &context, e, batch)
-            }
+            Style::Bahdanau => concat_rows(&s, h, &context, e, batch),
             Style::Luong => {
                 let a = self.attention.as_ref().expect("Luong style has attention");
                 let (context, trace) = a.step(memory, &s, t)?;
@@ -342,7 +339,16 @@ impl<T: Real> Seq2Seq<T> {
     /// The loss of a batch (softmax cross-entropy over the real target tokens, averaged) and
     /// its gradients. With `rng` this is training: encoder dropout is on and each previous
     /// token is the model's own with probability `sampling`.
-    pub fn loss_and_gradients(&self, pairs: Pairs<'_>, mut rng: Option<&mut Rng>, sampling: f64) -> Result<Outcome<T>> {
+    pub fn loss_and_gradients(&self, pairs: Pairs<'_>, rng: Option<&mut Rng>, sampling: f64) -> Result<Outcome<T>> {
+        self.run(pairs, rng, sampling, true)
+    }
+
+    /// The loss of a batch, teacher-forced, in inference mode; `gradients` is empty.
+    pub fn loss(&self, pairs: Pairs<'_>) -> Result<Outcome<T>> {
+        self.run(pairs, None, 0.0, false)
+    }
+
+    fn run(&self, pairs: Pairs<'_>, mut rng: Option<&mut Rng>, sampling: f64, backward: bool) -> Result<Outcome<T>> {
         let (batch, steps) = (pairs.batch, pairs.target_steps);
         let expected = elements("seq2seq: target", &[batch, steps])?;
         if steps == 0 || pairs.target.len() != expected {
@@ -390,7 +396,7 @@ impl<T: Real> Seq2Seq<T> {
             traces.push(trace);
             dlogits.push(d);
         }
-        let gradients = self.backward(&encoded, &traces, &dlogits)?;
+        let gradients = if backward { self.backward(&encoded, &traces, &dlogits)? } else { Vec::new() };
         Ok(Outcome { loss, gradients, correct, tokens })
     }
 

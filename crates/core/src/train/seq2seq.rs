@@ -94,7 +94,7 @@ impl<T: Real> Seq2SeqTrainer<T> {
                 target_lengths: data.target_lengths.map(|l| &l[start..start + n]),
                 ..data
             };
-            let outcome = self.model.loss_and_gradients(part, None, 0.0)?;
+            let outcome = self.model.loss(part)?;
             loss += outcome.loss.to_f64().unwrap_or(f64::NAN) * outcome.tokens as f64;
             (correct, tokens) = (correct + outcome.correct, tokens + outcome.tokens);
             let decoded = self.model.greedy(part.source, s, part.source_lengths, n, max_length, 0.0)?;
