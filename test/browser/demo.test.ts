@@ -3,35 +3,23 @@
 // length), draws the loss plot and shows sampled names; cross-origin isolated it uses the
 // threads build, and without isolation it falls back with a visible note.
 import { mkdirSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch } from './chromium.js';
-import { serve } from './server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuite } from './chromium.js';
 
-let browser: Browser;
-let server: Awaited<ReturnType<typeof serve>>;
-
-beforeAll(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 interface Demo { epochs: number; losses: number[]; samples: string[]; flavour: string; threads: number; isolated: boolean; error: string }
 
 async function open(path: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 960, height: 900 } });
+  const page = await suite.browser().newPage({ viewport: { width: 960, height: 900 } });
   // Long tasks of the main thread (over 50 ms), recorded from before the page's own scripts run.
   await page.addInitScript(() => {
     const w = window as unknown as { longTasks: number[] };
     w.longTasks = [];
     new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
   });
-  await page.goto(`${server.origin}${path}`);
+  await page.goto(`${suite.origin()}${path}`);
   return page;
 }
 

@@ -1,28 +1,16 @@
 // The same matmul cases in headless Chromium: in a module Worker with and without cross-origin
 // isolation, and inline on the page's main thread.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch } from './chromium.js';
-import { serve } from './server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuite } from './chromium.js';
 
-let browser: Browser;
-let server: Awaited<ReturnType<typeof serve>>;
-
-beforeAll(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = browserSuite();
 
 async function open(mode: 'isolated' | 'plain'): Promise<Page> {
-  const page = await browser.newPage();
+  const page = await suite.browser().newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(`${server.origin}/${mode}/test/browser/page.html`);
+  await page.goto(`${suite.origin()}/${mode}/test/browser/page.html`);
   await page.waitForFunction(() => (window as { ready?: boolean }).ready === true, undefined, { timeout: 30_000 }).catch(() => {
     throw new Error(`page did not load: ${problems.join('; ')}`);
   });

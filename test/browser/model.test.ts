@@ -1,21 +1,17 @@
 // A model trained and saved in Node loads in Chromium and predicts the same numbers, in a worker
 // (threads build, isolated page) and inline on the main thread (simd build); it trains there too.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { encoderDecoder, sequential } from '../../dist/node/index.js';
-import { launch } from './chromium.js';
-import { serve } from './server.js';
+import { browserSuite } from './chromium.js';
 
-let browser: Browser;
-let server: Awaited<ReturnType<typeof serve>>;
+const suite = browserSuite();
 let saved: number[];
 let nodePrediction: number[];
 const shape = [8, 6, 1];
 const x = Array.from({ length: 48 }, (_, i) => Math.sin(i / 3));
 
 beforeAll(async () => {
-  server = await serve();
-  browser = await launch();
   const model = await sequential([{ type: 'lstm', units: 8, return_sequences: true }, { type: 'gru', units: 4 }, { type: 'dense', units: 1 }], { input: 1, seed: 4, worker: false });
   await model.compile({ loss: 'mse', optimizer: { type: 'adam', learning_rate: 0.01 } });
   const xs = { data: Float32Array.from(x), shape };
@@ -25,14 +21,9 @@ beforeAll(async () => {
   await model.dispose();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
 async function open(): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(`${server.origin}/isolated/test/browser/page.html`);
+  const page = await suite.browser().newPage();
+  await page.goto(`${suite.origin()}/isolated/test/browser/page.html`);
   await page.waitForFunction(() => (window as { ready?: boolean }).ready === true, undefined, { timeout: 30_000 });
   return page;
 }
