@@ -1,8 +1,10 @@
 // W1–W4: the model workloads of the benchmark issue, the same shapes for every system. The
 // systems alternate inside each repetition so that their ratios hold on a noisy machine.
 import { availableParallelism } from 'node:os';
+import { brainjs } from './brain.js';
 import { isolated } from './isolated.js';
 import { onnxRuntime } from './onnx.js';
+import { relaxedAvailable } from './relaxed.js';
 import { seqwasm, tfjs } from './systems.js';
 
 const FULL = {
@@ -35,7 +37,8 @@ function workloads(shapes) {
   ];
 }
 
-export async function models(mode, peakGflops) {
+/** `peaks`: the best one-thread W0 GFLOP/s of the simd build and, if run, the relaxed one. */
+export async function models(mode, peaks) {
   const plan = PLANS[mode];
   const cores = availableParallelism();
   const onnx = new URL('./onnx.js', import.meta.url);
@@ -53,8 +56,12 @@ export async function models(mode, peakGflops) {
     ortWeb(cores),
     onnxRuntime({ native: true, threads: 1 }),
     onnxRuntime({ native: true, threads: cores }),
+    brainjs(),
   ];
-  const systems = [seqwasm({ worker: false, threads: 1 }), seqwasm({ worker: false, threads: cores }), seqwasm({ worker: true, threads: cores }), ...peers];
+  const relaxed = (await relaxedAvailable()) === true ? [seqwasm({ worker: false, threads: 1, relaxedSimd: true }), seqwasm({ worker: false, threads: cores, relaxedSimd: true })] : [];
+  const ours = [seqwasm({ worker: false, threads: 1 }), seqwasm({ worker: false, threads: cores }), seqwasm({ worker: true, threads: cores }), ...relaxed];
+  const systems = [...ours, ...peers];
+  const peakOf = new Map(ours.map((s) => [s.name, s.relaxed ? peaks.relaxed : peaks.simd]));
   const notes = [];
   for (const peer of peers) notes.push(`${peer.name}: ${await peer.describe()}.`);
   const rows = [];
@@ -105,7 +112,7 @@ export async function models(mode, peakGflops) {
         unit: w.unit,
         'min–max': `${round(Math.min(fastest, slowest))}–${round(Math.max(fastest, slowest))}`,
         'GFLOP/s': round(gflops),
-        'of W0': name.startsWith('seqwasm') && peakGflops ? `${Math.round((100 * gflops) / peakGflops)}%` : '',
+        'of W0': peakOf.get(name) ? `${Math.round((100 * gflops) / peakOf.get(name))}%` : '',
       });
     }
     for (const [name, value] of summary) {
@@ -121,9 +128,9 @@ export async function models(mode, peakGflops) {
   for (const [reason, ids] of left) notes.push(reason.replace('{workloads}', [...new Set(ids)].join(', ')));
   notes.push('Ratios are seqwasm ÷ each peer in speed (above 1: seqwasm is faster), medians of alternating repetitions.');
   notes.push('Training steps include the copy of the batch to the worker (worker rows) and every check seqwasm does on its input.');
-  notes.push('"of W0" divides the achieved GFLOP/s (training counted as 3× the forward flops) by the best one-thread W0 median; above 100% means the workload\'s GEMM shapes ran faster than W0\'s square ones.');
+  notes.push('"of W0" divides the achieved GFLOP/s (training counted as 3× the forward flops) by the best one-thread W0 median of the same build (simd or relaxed); above 100% means the workload\'s GEMM shapes ran faster than W0\'s square ones.');
   notes.push('ONNX Runtime runs single LSTM and GRU nodes built here (bench/onnx.js); ORT Web runs its wasm backend in a Node worker per thread count, which times its own repetitions.');
-  notes.push('Not yet measured here: brain.js, the relaxed-simd build.');
+  if (!relaxed.length) notes.push(`The relaxed-simd builds were not run: ${await relaxedAvailable()}.`);
   return { rows, ratios, notes };
 }
 

@@ -17,8 +17,8 @@ console.log('W0 roofline: seqwasm GEMM, inline (no copies to a worker), f32');
 console.table(results.workloads.w0.rows);
 for (const note of results.workloads.w0.notes) console.log(`  ${note}`);
 
-const peak = Math.max(...results.workloads.w0.rows.filter((r) => r.threads === 1).map((r) => r['GFLOP/s'] ?? 0));
-results.workloads.models = await models(mode, peak);
+const peak = (build) => Math.max(0, ...results.workloads.w0.rows.filter((r) => r.threads === 1 && r.build === build).map((r) => r['GFLOP/s'] ?? 0));
+results.workloads.models = await models(mode, { simd: peak('simd'), relaxed: peak('relaxed') });
 console.log('\nW1–W4: model workloads, every system on the same shapes (GFLOP/s: achieved; "of W0": against the one-thread GEMM peak)');
 console.table(results.workloads.models.rows);
 console.log('ratios against each peer (seqwasm ÷ peer in speed)');

@@ -18,11 +18,12 @@ function ids(n, vocab) {
   return Uint32Array.from({ length: n }, (_, i) => (i * 7 + 3) % vocab);
 }
 
-/** seqwasm in one placement: `{ worker, threads }`. */
+/** seqwasm in one placement: `{ worker, threads, relaxedSimd }`. */
 export function seqwasm(placement) {
-  const name = `seqwasm ${placement.worker ? 'worker' : 'inline'} ${placement.threads === 1 ? 'simd, 1 thread' : `threads, ${placement.threads}`}`;
+  const build = `${placement.relaxedSimd ? 'relaxed ' : ''}${placement.threads === 1 ? 'simd, 1 thread' : `threads, ${placement.threads}`}`;
   return {
-    name,
+    name: `seqwasm ${placement.worker ? 'worker' : 'inline'} ${build}`,
+    relaxed: placement.relaxedSimd === true,
     async build(w) {
       const cell = w.cell;
       if (w.kind === 'stream') {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the package: two wasm flavours with wasm-pack, then the TypeScript facade into dist/.
-#   pkg/simd      simd128, one thread
-#   pkg/threads   simd128 + atomics + bulk-memory, shared memory, std rebuilt with build-std
+# Builds the package: four wasm flavours with wasm-pack, then the TypeScript facade into dist/.
+#   pkg/simd            simd128, one thread
+#   pkg/threads         simd128 + atomics + bulk-memory, shared memory, std rebuilt with build-std
+#   pkg/relaxed         simd + relaxed-simd (fused multiply-add), opt-in
+#   pkg/relaxedThreads  threads + relaxed-simd, opt-in
 #   dist/node     ESM for Node (worker_threads)      dist/browser  ESM for browsers (module Workers)
-#   dist/wasm     the two optimised .wasm files      dist/types    .d.ts of the public API
+#   dist/wasm     the four optimised .wasm files      dist/types    .d.ts of the public API
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,18 +29,24 @@ build_flavour() {
   npx --no-install wasm-opt -O3 "pkg/$flavour/seqwasm_bg.wasm" -o "pkg/$flavour/seqwasm_bg.wasm"
 }
 
-build_flavour simd "-C target-feature=$simd_features"
 link_args=""
 for arg in $threads_link; do link_args+=" -C link-arg=$arg"; done
-RUSTC_BOOTSTRAP=1 build_flavour threads "-C target-feature=$simd_features,+atomics,+bulk-memory,+mutable-globals$link_args" \
-  -- --features threads -Zbuild-std=std,panic_abort
+build_threads() {
+  RUSTC_BOOTSTRAP=1 build_flavour "$1" "-C target-feature=$2,+atomics,+bulk-memory,+mutable-globals$link_args" \
+    -- --features threads -Zbuild-std=std,panic_abort
+}
+build_flavour simd "-C target-feature=$simd_features"
+build_threads threads "$simd_features"
+build_flavour relaxed "-C target-feature=$simd_features,+relaxed-simd"
+build_threads relaxedThreads "$simd_features,+relaxed-simd"
 
 echo "build: typescript"
 rm -rf dist
 npx --no-install tsc -p tsconfig.json
 mkdir -p dist/wasm
-cp pkg/simd/seqwasm_bg.wasm dist/wasm/seqwasm-simd.wasm
-cp pkg/threads/seqwasm_bg.wasm dist/wasm/seqwasm-threads.wasm
+for flavour in simd threads relaxed relaxedThreads; do
+  cp "pkg/$flavour/seqwasm_bg.wasm" "dist/wasm/seqwasm-$flavour.wasm"
+done
 for platform in node browser; do
   npx --no-install esbuild "ts/$platform/index.ts" "ts/$platform/worker.ts" "ts/$platform/pool-thread.ts" \
     --bundle --format=esm --splitting --platform="$platform" --target=es2022 \

@@ -33,7 +33,7 @@ for example in examples/forecast-co2.js examples/char-lm.js examples/weather.js 
 done
 
 echo "== bench smoke (no timing assertion: the run must only complete)"
-if node bench/run.js --smoke; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "bench smoke failed"; fi
+if npm run --silent bench -- --smoke; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "bench smoke failed"; fi
 
 failed=$((failed + ${#broken[@]}))
 [ ${#broken[@]} = 0 ] || echo "suites that failed outside a test: ${broken[*]}"

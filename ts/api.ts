@@ -16,10 +16,13 @@ export type { Pool, PoolOptions, PoolStats } from './pool.js';
 export interface WasmModules {
   simd?: WebAssembly.Module;
   threads?: WebAssembly.Module;
+  relaxed?: WebAssembly.Module;
+  relaxedThreads?: WebAssembly.Module;
 }
 
 export interface EngineOptions {
   threads?: number | 'auto';
+  relaxedSimd?: boolean;
   wasm?: WasmModules;
 }
 
@@ -36,6 +39,13 @@ export interface RuntimeOptions {
   worker?: boolean;
   /** 'auto' (default: one per core) or a number; 1 selects the single-threaded simd build. */
   threads?: number | 'auto';
+  /**
+   * Use the relaxed-SIMD build where the runtime supports it (Chrome 114+, Firefox 145+;
+   * Node 20 only with --experimental-wasm-relaxed-simd), else fall back and say why in `info`.
+   * It multiplies and adds in one fused step: faster, and its results differ from the default
+   * build's in the last bits (and may differ between CPUs). Off by default.
+   */
+  relaxedSimd?: boolean;
   /** Compiled modules to use instead of loading dist/wasm (what edge runtimes need). */
   wasm?: WasmModules;
 }

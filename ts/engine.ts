@@ -1,7 +1,7 @@
 // The engine: one wasm instance (and, for the threads build, its pool of threads) on the
 // thread that runs it, whether that is a worker or the caller's own thread.
 import { ConfigError, DisposedError, fromWasm } from './errors.js';
-import { chooseFlavour, threadsOption, type Choice, type Flavour } from './flavour.js';
+import { chooseFlavour, pooled, relaxedOption, threadsOption, type Choice, type Flavour } from './flavour.js';
 import { importGlue, type Glue } from './glue.js';
 import type { EngineInfo, EngineOptions } from './api.js';
 import type { Platform, PoolThread } from './platform.js';
@@ -23,24 +23,24 @@ export class Engine {
   static async load(
     platform: Platform,
     options: EngineOptions = {},
-    choice: Choice = chooseFlavour(threadsOption(options.threads), platform.capabilities()),
+    choice: Choice = choose(platform, options),
   ): Promise<Engine> {
     const module = options.wasm?.[choice.flavour] ?? (await platform.loadModule(choice.flavour));
     if (!(module instanceof WebAssembly.Module)) {
       throw new ConfigError(`wasm.${choice.flavour} must be a compiled WebAssembly.Module`);
     }
     const info: EngineInfo = { ...choice, platform: platform.name };
-    if (choice.flavour === 'simd') {
-      const glue = await importGlue('simd');
+    if (!pooled(choice.flavour)) {
+      const glue = await importGlue(choice.flavour);
       const exports = await glue.default({ module_or_path: module });
       return new Engine(info, glue, [], (exports as unknown as { memory: WebAssembly.Memory }).memory);
     }
-    const glue = await importGlue('threads');
+    const glue = await importGlue(choice.flavour as 'threads' | 'relaxedThreads');
     const exports = await glue.default({ module_or_path: module });
     const memory = (exports as unknown as { memory: WebAssembly.Memory }).memory;
     // The threads first: rayon's build_global waits until every one of them has started.
     const started = await Promise.allSettled(
-      Array.from({ length: choice.threads }, () => platform.spawnPoolThread({ module, memory })),
+      Array.from({ length: choice.threads }, () => platform.spawnPoolThread({ flavour: choice.flavour, module, memory })),
     );
     const pool = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -106,8 +106,12 @@ export class Engine {
  */
 const shared = new Map<Flavour, Promise<Engine>>();
 
+function choose(platform: Platform, options: EngineOptions): Choice {
+  return chooseFlavour(threadsOption(options.threads), platform.capabilities(), relaxedOption(options.relaxedSimd));
+}
+
 export async function sharedEngine(platform: Platform, options: EngineOptions): Promise<Engine> {
-  const choice = chooseFlavour(threadsOption(options.threads), platform.capabilities());
+  const choice = choose(platform, options);
   const flavour = choice.flavour;
   let engine = shared.get(flavour);
   if (!engine) {

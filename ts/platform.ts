@@ -17,6 +17,7 @@ export interface HostWorker {
 
 /** What a pool thread needs to join the engine's shared memory. */
 export interface PoolThreadInit {
+  flavour: Flavour;
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
 }

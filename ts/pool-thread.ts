@@ -8,7 +8,7 @@ export type PoolThreadReply = { ok: true } | { ok: false; error: string };
 export async function runPoolThread(init: PoolThreadInit, reply: (message: PoolThreadReply) => void): Promise<void> {
   let glue;
   try {
-    glue = await importGlue('threads');
+    glue = await importGlue(init.flavour as 'threads' | 'relaxedThreads');
     glue.initSync({ module: init.module, memory: init.memory });
   } catch (error) {
     reply({ ok: false, error: error instanceof Error ? error.message : String(error) });

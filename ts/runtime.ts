@@ -15,7 +15,7 @@ import { Seq2SeqCore } from './seq2seq/core.js';
 import { Seq2SeqModel } from './seq2seq/model.js';
 import type { Seq2SeqConfig } from './seq2seq/types.js';
 
-const RUNTIME_OPTIONS = ['worker', 'threads', 'wasm'];
+const RUNTIME_OPTIONS = ['worker', 'threads', 'relaxedSimd', 'wasm'];
 const CALL_OPTIONS = ['transfer'];
 
 export async function createRuntime(platform: Platform, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -23,7 +23,7 @@ export async function createRuntime(platform: Platform, options: RuntimeOptions 
   if (options.worker !== undefined && typeof options.worker !== 'boolean') {
     throw new ConfigError(`worker must be true or false, got ${String(options.worker)}`);
   }
-  const engineOptions: EngineOptions = { threads: options.threads, wasm: options.wasm };
+  const engineOptions: EngineOptions = { threads: options.threads, relaxedSimd: options.relaxedSimd, wasm: options.wasm };
   if (options.worker === false) return new InlineRuntime(await sharedEngine(platform, engineOptions));
   installErrorTransfer();
   const host = platform.spawnHost();

@@ -53,6 +53,20 @@ describe('matmul in Chromium', () => {
     await page.close();
   });
 
+  it('runs the relaxed-SIMD builds on request: within f32 rounding, same bits for 1 and 2 threads, other bits than the default build', async () => {
+    const page = await open('isolated');
+    const threaded = await check(page, { threads: 2, relaxedSimd: true });
+    expect(threaded.info).toMatchObject({ flavour: 'relaxedThreads', threads: 2, placement: 'worker' });
+    expect(threaded.referenceInfo).toMatchObject({ flavour: 'relaxed', threads: 1 });
+    expect(threaded.failures).toEqual([]);
+    expect(threaded.identical).toBe(true);
+    const compared = await page.evaluate((o) => (window as unknown as { compareRelaxed(o: object): Promise<{ info: object; failures: string[]; differing: number }> }).compareRelaxed(o), { worker: false, threads: 1 });
+    expect(compared.info).toMatchObject({ flavour: 'relaxed', placement: 'inline' });
+    expect(compared.failures).toEqual([]);
+    expect(compared.differing).toBeGreaterThan(0);
+    await page.close();
+  });
+
   it('delivers typed errors from the worker as the same classes', async () => {
     const page = await open('plain');
     const message = await page.evaluate(() => (window as unknown as { errorAcrossWorker(): Promise<string> }).errorAcrossWorker());

@@ -88,3 +88,30 @@ export async function checkPlacement(createRuntime, options) {
   }
   return { info: runtime.info, referenceInfo: reference.info, failures, identical, checked };
 }
+
+/**
+ * Runs every shape through the default build and the relaxed-SIMD build in the same placement:
+ * both must be within f32 rounding of the naive product; `differing` counts the elements whose
+ * bits differ (fused multiply-adds round once, so some must).
+ */
+export async function compareRelaxed(createRuntime, options) {
+  const plain = await createRuntime(options);
+  const relaxed = await createRuntime({ ...options, relaxedSimd: true });
+  const next = generator(11);
+  const failures = [];
+  let differing = 0;
+  try {
+    for (const [m, k, n] of shapes()) {
+      const a = randomMatrix(next, m * k);
+      const b = randomMatrix(next, k * n);
+      const [c, fused] = [await plain.matmul(a, b, m, k, n), await relaxed.matmul(a, b, m, k, n)];
+      const problem = mismatch(fused, naive(a, b, m, k, n), k);
+      if (problem) failures.push(`${m}x${k} · ${k}x${n}: ${problem}`);
+      differing += c.reduce((count, v, i) => count + (Object.is(v, fused[i]) ? 0 : 1), 0);
+    }
+  } finally {
+    await plain.dispose();
+    await relaxed.dispose();
+  }
+  return { info: relaxed.info, failures, differing };
+}

@@ -1,7 +1,7 @@
 // Browsers: module Workers, wasm fetched from dist/wasm, threads only when cross-origin isolated.
 import type { Endpoint } from 'comlink';
 import { ConfigError } from '../errors.js';
-import { sharedMemorySupported, simdSupported, type Capabilities, type Flavour } from '../flavour.js';
+import { relaxedSimdSupported, sharedMemorySupported, simdSupported, type Capabilities, type Flavour } from '../flavour.js';
 import type { HostWorker, Platform, PoolThread, PoolThreadInit } from '../platform.js';
 import type { PoolThreadReply } from '../pool-thread.js';
 
@@ -24,6 +24,7 @@ export const browserPlatform: Platform = {
     }
     return {
       simd: simdSupported(),
+      relaxedSimd: relaxedSimdSupported() || 'this browser does not support WebAssembly relaxed SIMD',
       sharedMemory,
       canBlock: scope.WorkerGlobalScope !== undefined || 'a browser main thread cannot block on atomics; the worker placement can use threads',
       cores: scope.navigator?.hardwareConcurrency ?? 1,

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
-import { sharedMemorySupported, simdSupported, type Capabilities, type Flavour } from '../flavour.js';
+import { relaxedSimdSupported, sharedMemorySupported, simdSupported, type Capabilities, type Flavour } from '../flavour.js';
 import type { HostWorker, Platform, PoolThread, PoolThreadInit } from '../platform.js';
 import type { PoolThreadReply } from '../pool-thread.js';
 
@@ -19,6 +19,7 @@ export const nodePlatform: Platform = {
   capabilities(): Capabilities {
     return {
       simd: simdSupported(),
+      relaxedSimd: relaxedSimdSupported() || 'this Node does not enable it (Node 20 needs --experimental-wasm-relaxed-simd)',
       // Node's threads, main one included, may always block on atomics.
       sharedMemory: sharedMemorySupported() || 'this Node cannot create a shared WebAssembly.Memory',
       canBlock: true,

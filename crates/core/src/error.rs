@@ -49,17 +49,18 @@ impl Error {
 
 /// The number of elements of a tensor with these dimensions, or a ShapeError if it overflows
 /// (on wasm32 a hostile dimension would otherwise wrap and pass a length check).
-pub(crate) fn elements(what: &str, dims: &[usize]) -> Result<usize> {
+pub(crate) fn elements(what: impl fmt::Display, dims: &[usize]) -> Result<usize> {
     dims.iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| Error::shape(what, "dimensions whose product fits in memory", format!("{dims:?}")))
+        .ok_or_else(|| Error::shape(what.to_string(), "dimensions whose product fits in memory", format!("{dims:?}")))
 }
 
-/// A zeroed workspace, or an error instead of an abort when memory runs out.
-pub(crate) fn zeros<T: Clone + num_traits::Zero>(what: &str, len: usize) -> Result<Vec<T>> {
+/// A zeroed workspace, or an error instead of an abort when memory runs out. `what` is only
+/// formatted for the error, so a hot path can pass the layer itself.
+pub(crate) fn zeros<T: Clone + num_traits::Zero>(what: impl fmt::Display, len: usize) -> Result<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(len)
-        .map_err(|_| Error::config(what, format!("a workspace of {len} values does not fit in memory")))?;
+        .map_err(|_| Error::config(what.to_string(), format!("a workspace of {len} values does not fit in memory")))?;
     v.resize(len, T::zero());
     Ok(v)
 }

@@ -19,7 +19,7 @@ pub mod seq2seq;
 pub mod train;
 
 pub use error::{Error, Result};
-pub use gemm::{gemm, Accumulate, MatMut, MatRef};
+pub use gemm::{gemm, gemm_packed, Accumulate, MatMut, MatRef, PackedB};
 pub use real::Real;
 pub use rng::Rng;
 pub use loss::{Loss, Target};

@@ -13,7 +13,8 @@ pub trait Real: Float + Debug + Default + Send + Sync + 'static {
     /// `c[r][j] = Σ_p a[p·MR + r] · b[p·NR + j]` over `kc` packed steps.
     ///
     /// The sum runs in order of `p` with a separate multiply and add (no fused multiply-add),
-    /// so every implementation gives the same bits as the portable one.
+    /// so every implementation gives the same bits as the portable one; only the opt-in
+    /// relaxed-simd build fuses them.
     fn micro_kernel(kc: usize, a: &[Self], b: &[Self], c: &mut [[Self; NR]; MR]) {
         portable_micro_kernel(kc, a, b, c)
     }

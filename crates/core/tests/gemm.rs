@@ -4,7 +4,7 @@
 mod common;
 
 use common::Rng;
-use seqwasm_core::{gemm, Accumulate, Error, MatMut, MatRef};
+use seqwasm_core::{gemm, gemm_packed, Accumulate, Error, MatMut, MatRef, PackedB};
 
 /// C = A·B in f64, with A given as a closure so transposed layouts can share it.
 fn naive(m: usize, k: usize, n: usize, a: impl Fn(usize, usize) -> f32, b: impl Fn(usize, usize) -> f32) -> Vec<f64> {
@@ -139,6 +139,40 @@ fn mismatched_shapes_are_named_in_the_error() {
     assert!(err.to_string().contains("4×2 = 8 values") && err.to_string().contains("6 values"), "{err}");
 }
 
+/// A B packed once gives the same bits as B itself, product after product, for few and many
+/// rows, blocks of k, ragged n, transposed weights and accumulation.
+#[test]
+fn a_packed_b_gives_the_same_bits_as_b_itself() {
+    let mut rng = Rng(6);
+    for (k, n, transposed) in [(255, 17, false), (300, 1024, true), (64, 3, true), (1, 9, false), (513, 40, true)] {
+        let b = rng.vec_f32(k * n);
+        let view = if transposed { MatRef::new(&b, n, k).unwrap().t() } else { MatRef::new(&b, k, n).unwrap() };
+        let packed = PackedB::new(view);
+        for (m, mode) in [(1, Accumulate::Overwrite), (32, Accumulate::Overwrite), (4, Accumulate::Add), (129, Accumulate::Add), (32, Accumulate::Overwrite)] {
+            let a = rng.vec_f32(m * k);
+            let start = rng.vec_f32(m * n);
+            let (mut plain, mut from_panels) = (start.clone(), start);
+            gemm(MatRef::new(&a, m, k).unwrap(), view, MatMut::new(&mut plain, m, n).unwrap(), mode).unwrap();
+            gemm_packed(MatRef::new(&a, m, k).unwrap(), &packed, MatMut::new(&mut from_panels, m, n).unwrap(), mode).unwrap();
+            let label = format!("{m}x{k} · {k}x{n} ({mode:?}, transposed {transposed})");
+            assert!(plain.iter().zip(&from_panels).all(|(x, y)| x.to_bits() == y.to_bits()), "{label}: packed differs");
+            if mode == Accumulate::Overwrite {
+                let want = if transposed { naive(m, k, n, |i, p| a[i * k + p], |p, j| b[j * k + p]) } else { naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]) };
+                assert_close(&from_panels, &want, k, &label);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_packed_b_checks_shapes_like_gemm() {
+    let b = vec![0.0f32; 12];
+    let packed = PackedB::new(MatRef::new(&b, 3, 4).unwrap());
+    let (a, mut c) = (vec![0.0f32; 10], vec![0.0f32; 8]);
+    let err = gemm_packed(MatRef::new(&a, 2, 5).unwrap(), &packed, MatMut::new(&mut c, 2, 4).unwrap(), Accumulate::Overwrite).unwrap_err();
+    assert!(matches!(err, Error::Shape { .. }), "{err}");
+}
+
 #[cfg(feature = "parallel")]
 #[test]
 fn threads_give_the_same_bits_as_one_thread() {
@@ -149,6 +183,11 @@ fn threads_give_the_same_bits_as_one_thread() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let mut c = vec![0.0f32; m * n];
         pool.install(|| gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite)).unwrap();
+        // And from panels packed once, split over the same column ranges.
+        let packed = PackedB::new(MatRef::new(&b, k, n).unwrap());
+        let mut from_panels = vec![0.0f32; m * n];
+        pool.install(|| gemm_packed(MatRef::new(&a, m, k).unwrap(), &packed, MatMut::new(&mut from_panels, m, n).unwrap(), Accumulate::Overwrite)).unwrap();
+        assert!(c.iter().zip(&from_panels).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads: packed differs");
         c
     };
     let one = run(1);

@@ -4,6 +4,8 @@
 //! in L1, A into `MC × KC` blocks that stay in L2, and a register-blocked micro-kernel
 //! (`Real::micro_kernel`) does all the arithmetic. Operands are strided views, so transposes
 //! (PyTorch keeps weights as `[out, in]`, and `X·Wᵀ` is the common product) cost nothing.
+//! A B used for many products (a recurrent weight, once per time step) can be packed once:
+//! `PackedB` and `gemm_packed`, which give the same bits as `gemm`.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) mod simd128;
@@ -13,6 +15,7 @@ pub use view::{MatMut, MatRef};
 
 use crate::real::{Real, MR, NR};
 use crate::{Error, Result};
+use std::sync::OnceLock;
 
 const MC: usize = 128;
 const KC: usize = 256;
@@ -27,6 +30,43 @@ pub enum Accumulate {
 
 /// `C = A·B` (or `C += A·B`), checking that the shapes agree.
 pub fn gemm<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode: Accumulate) -> Result<()> {
+    product(a, b, None, c, mode)
+}
+
+/// B in the micro-kernel's panels, for many products with the same B. The panels are made by
+/// the first product that needs them: a product with a few rows reads B as it is.
+pub struct PackedB<'a, T> {
+    b: MatRef<'a, T>,
+    panels: OnceLock<Vec<T>>,
+}
+
+impl<'a, T: Real> PackedB<'a, T> {
+    pub fn new(b: MatRef<'a, T>) -> Self {
+        PackedB { b, panels: OnceLock::new() }
+    }
+
+    /// Every `KC`-row block of B, each as the `NR`-column panels `blocked` reads: block `pc`
+    /// starts at `pc · n_pad` and its panel `j / NR` at `j · kc` within it.
+    fn panels(&self) -> &[T] {
+        self.panels.get_or_init(|| {
+            let (k, n) = (self.b.rows(), self.b.cols());
+            let n_pad = n.next_multiple_of(NR);
+            let mut all = vec![T::zero(); k * n_pad];
+            for pc in (0..k).step_by(KC) {
+                let kc = KC.min(k - pc);
+                pack::<T, NR>(self.b, pc, kc, 0, n, &mut all[pc * n_pad..(pc + kc) * n_pad]);
+            }
+            all
+        })
+    }
+}
+
+/// `C = A·B` (or `C += A·B`) with a packed B: the same bits as `gemm` with B itself.
+pub fn gemm_packed<T: Real>(a: MatRef<'_, T>, b: &PackedB<'_, T>, c: MatMut<'_, T>, mode: Accumulate) -> Result<()> {
+    product(a, b.b, Some(b), c, mode)
+}
+
+fn product<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, packed: Option<&PackedB<'_, T>>, c: MatMut<'_, T>, mode: Accumulate) -> Result<()> {
     if a.cols() != b.rows() || c.rows() != a.rows() || c.cols() != b.cols() {
         return Err(Error::shape(
             "matmul",
@@ -43,7 +83,11 @@ pub fn gemm<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode:
         return Ok(());
     }
     let out = Out { ptr: c.into_ptr(), ld: n };
-    split_columns(a, b, out, mode);
+    let panels = match packed {
+        Some(p) if a.cols() > 0 => Panels::Ready(p.panels()),
+        _ => Panels::Pack,
+    };
+    split_columns(a, b, panels, out, mode);
     Ok(())
 }
 
@@ -110,7 +154,7 @@ const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 /// Splits C into column ranges whose width depends only on the shape, never on the number of
 /// threads, so that every element is computed by the same instructions in the same order and
 /// the result is bit-identical whatever the thread count.
-fn split_columns<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Out<T>, mode: Accumulate) {
+fn split_columns<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, panels: Panels<'_, T>, out: Out<T>, mode: Accumulate) {
     #[cfg(feature = "parallel")]
     {
         let n = b.cols();
@@ -120,17 +164,25 @@ fn split_columns<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Out<T>, mode:
             (0..n.div_ceil(width)).into_par_iter().for_each(|chunk| {
                 let j0 = chunk * width;
                 let j1 = (j0 + width).min(n);
-                blocked(a, b.columns(j0, j1), out.columns_from(j0), mode);
+                blocked(a, b, j0..j1, panels, out.columns_from(j0), mode);
             });
             return;
         }
     }
-    blocked(a, b, out, mode);
+    blocked(a, b, 0..b.cols(), panels, out, mode);
 }
 
-/// The single-threaded blocked product over all of A and the given columns of B.
-fn blocked<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Out<T>, mode: Accumulate) {
-    let (m, k, n) = (a.rows(), a.cols(), b.cols());
+/// Where `blocked` finds B's panels: packed by itself block by block, or all made beforehand.
+#[derive(Clone, Copy)]
+enum Panels<'p, T> {
+    Pack,
+    Ready(&'p [T]),
+}
+
+/// The single-threaded blocked product over all of A and the columns `cols` of B (whose first
+/// column `out` points at). `cols.start` is a multiple of `NR`.
+fn blocked<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, cols: std::ops::Range<usize>, panels: Panels<'_, T>, out: Out<T>, mode: Accumulate) {
+    let (m, k, n) = (a.rows(), a.cols(), cols.len());
     if k == 0 {
         if mode == Accumulate::Overwrite {
             for i in 0..m {
@@ -142,7 +194,10 @@ fn blocked<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Out<T>, mode: Accum
         }
         return;
     }
-    let mut b_pack = vec![T::zero(); KC * NC.min(n.next_multiple_of(NR))];
+    let mut b_pack = match panels {
+        Panels::Pack => vec![T::zero(); KC * NC.min(n.next_multiple_of(NR))],
+        Panels::Ready(_) => Vec::new(),
+    };
     let mut a_pack = vec![T::zero(); MC.min(m.next_multiple_of(MR)) * KC];
     let mut tile = [[T::zero(); NR]; MR];
     for jc in (0..n).step_by(NC) {
@@ -150,12 +205,22 @@ fn blocked<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: Out<T>, mode: Accum
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
             let add = pc > 0 || mode == Accumulate::Add;
-            pack::<T, NR>(b, pc, kc, jc, nc, &mut b_pack);
+            let (j0, width) = (cols.start + jc, nc.next_multiple_of(NR));
+            let b_block: &[T] = match panels {
+                Panels::Pack => {
+                    pack::<T, NR>(b, pc, kc, j0, nc, &mut b_pack);
+                    &b_pack
+                }
+                Panels::Ready(all) => {
+                    let start = pc * b.cols().next_multiple_of(NR) + j0 * kc;
+                    &all[start..start + width * kc]
+                }
+            };
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
                 pack::<T, MR>(a.t(), pc, kc, ic, mc, &mut a_pack);
                 for jr in (0..nc).step_by(NR) {
-                    let b_panel = &b_pack[jr * kc..(jr + NR) * kc];
+                    let b_panel = &b_block[jr * kc..(jr + NR) * kc];
                     for ir in (0..mc).step_by(MR) {
                         let a_panel = &a_pack[ir * kc..(ir + MR) * kc];
                         T::micro_kernel(kc, a_panel, b_panel, &mut tile);

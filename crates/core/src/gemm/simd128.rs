@@ -1,8 +1,26 @@
 //! The f32 micro-kernel with wasm simd128: a 4×8 tile held in eight `f32x4` accumulators.
 //! They are named locals rather than an array so that they stay in registers.
+//!
+//! The relaxed-simd build (`+relaxed-simd`) multiplies and adds in one instruction, fused where
+//! the CPU has FMA: one rounding instead of two, so its bits differ from the default build's
+//! (and may differ between CPUs), but not between thread counts on one machine.
 
 use crate::real::{MR, NR};
 use core::arch::wasm32::*;
+
+/// `c + a·b`: a separate multiply and add, giving the portable kernel's bits.
+#[cfg(not(target_feature = "relaxed-simd"))]
+#[inline(always)]
+fn madd(a: v128, b: v128, c: v128) -> v128 {
+    f32x4_add(c, f32x4_mul(a, b))
+}
+
+/// `c + a·b` in one relaxed multiply-add (fused on x86 with FMA and on arm64).
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+fn madd(a: v128, b: v128, c: v128) -> v128 {
+    f32x4_relaxed_madd(a, b, c)
+}
 
 pub(crate) fn micro_kernel(kc: usize, a: &[f32], b: &[f32], c: &mut [[f32; NR]; MR]) {
     assert!(a.len() >= kc * MR && b.len() >= kc * NR);
@@ -12,22 +30,21 @@ pub(crate) fn micro_kernel(kc: usize, a: &[f32], b: &[f32], c: &mut [[f32; NR]; 
     let (mut ap, mut bp) = (a.as_ptr(), b.as_ptr());
     for _ in 0..kc {
         // SAFETY: the assert above keeps every read inside `a` and `b`; wasm loads may be unaligned.
-        // Multiply then add (not fused), to give the same bits as the portable kernel.
         unsafe {
             let b0 = v128_load(bp as *const v128);
             let b1 = v128_load(bp.add(4) as *const v128);
             let a0 = v128_load32_splat(ap as *const u32);
-            c00 = f32x4_add(c00, f32x4_mul(a0, b0));
-            c01 = f32x4_add(c01, f32x4_mul(a0, b1));
+            c00 = madd(a0, b0, c00);
+            c01 = madd(a0, b1, c01);
             let a1 = v128_load32_splat(ap.add(1) as *const u32);
-            c10 = f32x4_add(c10, f32x4_mul(a1, b0));
-            c11 = f32x4_add(c11, f32x4_mul(a1, b1));
+            c10 = madd(a1, b0, c10);
+            c11 = madd(a1, b1, c11);
             let a2 = v128_load32_splat(ap.add(2) as *const u32);
-            c20 = f32x4_add(c20, f32x4_mul(a2, b0));
-            c21 = f32x4_add(c21, f32x4_mul(a2, b1));
+            c20 = madd(a2, b0, c20);
+            c21 = madd(a2, b1, c21);
             let a3 = v128_load32_splat(ap.add(3) as *const u32);
-            c30 = f32x4_add(c30, f32x4_mul(a3, b0));
-            c31 = f32x4_add(c31, f32x4_mul(a3, b1));
+            c30 = madd(a3, b0, c30);
+            c31 = madd(a3, b1, c31);
             ap = ap.add(MR);
             bp = bp.add(NR);
         }
@@ -52,8 +69,8 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
         // SAFETY: p + 8 <= whole <= both lengths; wasm loads may be unaligned.
         unsafe {
             let (ap, bp) = (a.as_ptr().add(p), b.as_ptr().add(p));
-            lo = f32x4_add(lo, f32x4_mul(v128_load(ap as *const v128), v128_load(bp as *const v128)));
-            hi = f32x4_add(hi, f32x4_mul(v128_load(ap.add(4) as *const v128), v128_load(bp.add(4) as *const v128)));
+            lo = madd(v128_load(ap as *const v128), v128_load(bp as *const v128), lo);
+            hi = madd(v128_load(ap.add(4) as *const v128), v128_load(bp.add(4) as *const v128), hi);
         }
         p += 8;
     }
@@ -80,17 +97,17 @@ pub(crate) fn dot4(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
             let (a_lo, a_hi) = (v128_load(ap as *const v128), v128_load(ap.add(4) as *const v128));
             let load = |x: &[f32]| (v128_load(x.as_ptr().add(p) as *const v128), v128_load(x.as_ptr().add(p + 4) as *const v128));
             let (b0l, b0h) = load(b[0]);
-            lo0 = f32x4_add(lo0, f32x4_mul(a_lo, b0l));
-            hi0 = f32x4_add(hi0, f32x4_mul(a_hi, b0h));
+            lo0 = madd(a_lo, b0l, lo0);
+            hi0 = madd(a_hi, b0h, hi0);
             let (b1l, b1h) = load(b[1]);
-            lo1 = f32x4_add(lo1, f32x4_mul(a_lo, b1l));
-            hi1 = f32x4_add(hi1, f32x4_mul(a_hi, b1h));
+            lo1 = madd(a_lo, b1l, lo1);
+            hi1 = madd(a_hi, b1h, hi1);
             let (b2l, b2h) = load(b[2]);
-            lo2 = f32x4_add(lo2, f32x4_mul(a_lo, b2l));
-            hi2 = f32x4_add(hi2, f32x4_mul(a_hi, b2h));
+            lo2 = madd(a_lo, b2l, lo2);
+            hi2 = madd(a_hi, b2h, hi2);
             let (b3l, b3h) = load(b[3]);
-            lo3 = f32x4_add(lo3, f32x4_mul(a_lo, b3l));
-            hi3 = f32x4_add(hi3, f32x4_mul(a_hi, b3h));
+            lo3 = madd(a_lo, b3l, lo3);
+            hi3 = madd(a_hi, b3h, hi3);
         }
         p += 8;
     }

@@ -56,13 +56,6 @@ impl<'a, T: Copy> MatRef<'a, T> {
     pub(crate) fn at(&self, i: usize, j: usize) -> T {
         self.data[i * self.rs + j * self.cs]
     }
-
-    /// Columns `j0..j1` as a view (`j0 < j1 <= cols`).
-    #[cfg(feature = "parallel")]
-    pub(crate) fn columns(self, j0: usize, j1: usize) -> Self {
-        let offset = if j0 < j1 { j0 * self.cs } else { 0 };
-        MatRef { data: &self.data[offset..], cols: j1 - j0, ..self }
-    }
 }
 
 /// A dense row-major matrix to write into.

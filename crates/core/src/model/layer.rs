@@ -172,14 +172,14 @@ impl<T: Real> Layer<T> {
     pub fn forward(&mut self, input: Flow<T>, rng: Option<&mut Rng>, stateful: bool) -> Result<(Flow<T>, LayerTrace<T>)> {
         let Flow { data, ids, steps, batch, lengths } = input;
         let same = |data: Vec<T>, lengths: Option<Vec<usize>>| Flow { data, ids: Vec::new(), steps, batch, lengths };
-        let seq_steps = |what: &str| steps.ok_or_else(|| Error::config(what.to_string(), "needs sequences, but the layer before it returns only the last output (set return_sequences)"));
+        let seq_steps = |what: &dyn std::fmt::Display| steps.ok_or_else(|| Error::config(what.to_string(), "needs sequences, but the layer before it returns only the last output (set return_sequences)"));
         Ok(match self {
             Layer::Embedding(e) => {
                 let y = e.forward(&ids)?;
                 (same(y, lengths), LayerTrace::Embedding(ids))
             }
             Layer::Recurrent { stack, return_sequences } => {
-                let steps = seq_steps(&stack.to_string())?;
+                let steps = seq_steps(stack)?;
                 let seq = Sequences { x: &data, steps, batch, lengths: lengths.as_deref(), h0: None, c0: None };
                 let masks = rng.map(|rng| stack.dropout_masks(steps, batch, || rng.uniform()));
                 let (out, trace) = if stateful { stack.forward_stateful(seq, masks.as_ref())? } else { stack.forward(seq, masks.as_ref())? };
@@ -192,7 +192,7 @@ impl<T: Real> Layer<T> {
                 }
             }
             Layer::Jordan { layer, return_sequences, carried } => {
-                let steps = seq_steps(&layer.to_string())?;
+                let steps = seq_steps(layer)?;
                 let y0 = match carried {
                     Some((b, _)) if stateful && *b != batch => {
                         return Err(Error::shape(format!("{layer}: stateful batch"), format!("batch {b}, as in the previous call (reset the states to change it)"), format!("batch {batch}")));
@@ -218,7 +218,7 @@ impl<T: Real> Layer<T> {
                 (same(y, lengths), LayerTrace::Dense(trace))
             }
             Layer::Conv1d(c) => {
-                let steps = seq_steps(&c.to_string())?;
+                let steps = seq_steps(c)?;
                 no_lengths(&c.to_string(), &lengths)?;
                 let (y, trace) = c.forward(&data, steps, batch)?;
                 (Flow { data: y, ids: Vec::new(), steps: Some(c.output_steps(steps)), batch, lengths: None }, LayerTrace::Conv1d(trace))

@@ -20,7 +20,7 @@ pub use jordan::{JordanGradients, JordanLayer, JordanTrace};
 pub use stack::{Merge, RecurrentStack, StackConfig, StackGradients, StackMasks, StackTrace};
 
 use crate::activation::Activation;
-use crate::gemm::{column_sums, gemm, Accumulate, MatMut, MatRef};
+use crate::gemm::{column_sums, gemm, gemm_packed, Accumulate, MatMut, MatRef, PackedB};
 use crate::real::Real;
 use crate::error::{elements, zeros};
 use crate::{Error, Result};
@@ -239,13 +239,13 @@ impl<T: Real> RecurrentLayer<T> {
         // h and the output are `state` wide (the projection); c and the gates `hidden`.
         let (state, bh) = (self.state_size(), batch * hidden);
         let (bs, projecting) = (batch * state, state < hidden);
-        self.check_len("input dropout mask", masks.input, batch * self.input, format!("[B={batch}, I={}]", self.input))?;
-        self.check_len("recurrent dropout mask", masks.recurrent, bs, format!("[B={batch}, H={state}]"))?;
+        self.check_len("input dropout mask", masks.input, batch * self.input, || format!("[B={batch}, I={}]", self.input))?;
+        self.check_len("recurrent dropout mask", masks.recurrent, bs, || format!("[B={batch}, H={state}]"))?;
         let x = mask_rows(seq.x, masks.input, self.input, batch).into_owned();
         let mut h_masked = if masks.recurrent.is_some() { vec![T::zero(); bs] } else { Vec::new() };
 
         // 1. The input projection of every step at once: ZX = X·W_ihᵀ + b_ih.
-        let name = self.to_string();
+        let name = self;
         let mut zx = zeros(&name, elements(&name, &[steps, batch, gh])?)?;
         gemm(
             MatRef::new(&x, steps * batch, self.input)?,
@@ -270,6 +270,15 @@ impl<T: Real> RecurrentLayer<T> {
         let mut gru = if matches!(self.cell, Cell::Gru { .. }) { zeros(&name, states - bh)? } else { Vec::new() };
         let mut y = zeros(&name, steps * bs)?;
         let mut zh = vec![T::zero(); batch * gh];
+        // The recurrent weights as every step's product reads them, packed once for all steps.
+        let h2 = 2 * hidden;
+        let reset_before = self.cell == (Cell::Gru { reset_after: false });
+        let (w_all, w_rz, w_n) = if reset_before {
+            (None, Some(packed_t(&self.weight_hh[..h2 * hidden], h2, hidden)?), Some(packed_t(&self.weight_hh[h2 * hidden..], hidden, hidden)?))
+        } else {
+            (Some(packed_t(&self.weight_hh, gh, state)?), None, None)
+        };
+        let w_hr = if projecting { Some(packed_t(&self.weight_hr, state, hidden)?) } else { None };
 
         for t in 0..steps {
             let (done, rest) = h.split_at_mut((t + 1) * bs);
@@ -288,21 +297,20 @@ impl<T: Real> RecurrentLayer<T> {
             let srow = |b: usize| t * bh + b * hidden..t * bh + (b + 1) * hidden;
             let orow = |b: usize| b * state..(b + 1) * state;
             let osrow = |b: usize| t * bs + b * state..t * bs + (b + 1) * state;
-            if self.cell == (Cell::Gru { reset_after: false }) {
+            if let (Some(w_rz), Some(w_n)) = (&w_rz, &w_n) {
                 // Reset before the product: r and z first, then a second product of r⊙h_prev.
-                let h2 = 2 * hidden;
-                recurrent_product(h_used, batch, &self.weight_hh[..h2 * hidden], &self.bias_hh[..h2], hidden, &mut zh[..batch * h2])?;
+                recurrent_product(h_used, batch, w_rz, &self.bias_hh[..h2], hidden, &mut zh[..batch * h2])?;
                 for b in (0..batch).filter(|&b| active(b)) {
                     cells::gru_before_gates(&zx[grow(b)], &zh[b * h2..(b + 1) * h2], &h_used[row(b)], &mut gates[grow(b)], &mut gru[srow(b)]);
                 }
                 let zh_n = &mut zh[..bh];
-                recurrent_product(&gru[t * bh..(t + 1) * bh], batch, &self.weight_hh[h2 * hidden..], &self.bias_hh[h2..], hidden, zh_n)?;
+                recurrent_product(&gru[t * bh..(t + 1) * bh], batch, w_n, &self.bias_hh[h2..], hidden, zh_n)?;
                 for b in (0..batch).filter(|&b| active(b)) {
                     cells::gru_before_output(&zx[grow(b)], &zh_n[row(b)], &h_prev[row(b)], &mut gates[grow(b)], &mut h_next[row(b)]);
                 }
-            } else {
+            } else if let Some(w_all) = &w_all {
                 // 2. One recurrent product for all gates: ZH = h_{t-1}·W_hhᵀ + b_hh.
-                recurrent_product(h_used, batch, &self.weight_hh, &self.bias_hh, state, &mut zh)?;
+                recurrent_product(h_used, batch, w_all, &self.bias_hh, state, &mut zh)?;
                 // 3. One fused pass over the gates of every row.
                 for b in (0..batch).filter(|&b| active(b)) {
                     let (zx_row, zh_row) = (&zx[grow(b)], &zh[b * gh..(b + 1) * gh]);
@@ -321,9 +329,9 @@ impl<T: Real> RecurrentLayer<T> {
                     }
                 }
             }
-            if projecting {
+            if let Some(w_hr) = &w_hr {
                 // h_t = m_t·W_hrᵀ, one product for the batch (frozen rows are restored below).
-                gemm(MatRef::new(&m[t * bh..(t + 1) * bh], batch, hidden)?, MatRef::new(&self.weight_hr, state, hidden)?.t(), MatMut::new(h_next, batch, state)?, Accumulate::Overwrite)?;
+                gemm_packed(MatRef::new(&m[t * bh..(t + 1) * bh], batch, hidden)?, w_hr, MatMut::new(h_next, batch, state)?, Accumulate::Overwrite)?;
             }
             for b in 0..batch {
                 if active(b) {
@@ -350,14 +358,14 @@ impl<T: Real> RecurrentLayer<T> {
         let (bh, gh) = (batch * hidden, self.cell.gates() * hidden);
         let (state, lstm) = (self.state_size(), self.cell.has_cell_state());
         let (bs, projecting) = (batch * state, state < hidden);
-        self.check_len("dy", grads.dy, steps * bs, format!("[T={steps}, B={batch}, H={state}]"))?;
-        self.check_len("dh_n", grads.dh_n, bs, format!("[B={batch}, H={state}]"))?;
+        self.check_len("dy", grads.dy, steps * bs, || format!("[T={steps}, B={batch}, H={state}]"))?;
+        self.check_len("dh_n", grads.dh_n, bs, || format!("[B={batch}, H={state}]"))?;
         if lstm {
-            self.check_len("dc_n", grads.dc_n, bh, format!("[B={batch}, H={hidden}]"))?;
+            self.check_len("dc_n", grads.dc_n, bh, || format!("[B={batch}, H={hidden}]"))?;
         }
         let reset_before = self.cell == (Cell::Gru { reset_after: false });
 
-        let name = self.to_string();
+        let name = self;
         let mut dzx = zeros(&name, trace.gates.len())?;
         // The reset-after GRU's recurrent pre-activation gradient differs from the input one
         // (the reset scales only the recurrent n part); every other cell shares dZX.
@@ -373,6 +381,14 @@ impl<T: Real> RecurrentLayer<T> {
         let (mut dh_all, mut dm) = if projecting { (zeros(&name, steps * bs)?, vec![T::zero(); bh]) } else { (Vec::new(), Vec::new()) };
         let mut dpeep = vec![T::zero(); self.weight_peephole.len()];
         let mut dh_norms = vec![T::zero(); steps];
+        // The recurrent weights as every step's product reads them, packed once for all steps.
+        let h2 = 2 * hidden;
+        let (w_all, w_rz, w_n) = if reset_before {
+            (None, Some(packed(&self.weight_hh[..h2 * hidden], h2, hidden)?), Some(packed(&self.weight_hh[h2 * hidden..], hidden, hidden)?))
+        } else {
+            (Some(packed(&self.weight_hh, gh, state)?), None, None)
+        };
+        let w_hr = if projecting { Some(packed(&self.weight_hr, state, hidden)?) } else { None };
 
         for t in (0..steps).rev() {
             let active = |b: usize| t < trace.lengths[b];
@@ -390,14 +406,14 @@ impl<T: Real> RecurrentLayer<T> {
                 }
             }
             dh_norms[t] = dh.iter().fold(T::zero(), |a, &v| a + v * v).sqrt();
-            if projecting {
+            if let Some(w_hr) = &w_hr {
                 // dL/dm = dL/dh · W_hr for the active rows; W_hr's gradient is summed after the loop.
                 for b in 0..batch {
                     if active(b) {
                         dh_all[osrow(t, b)].copy_from_slice(&dh[orow(b)]);
                     }
                 }
-                gemm(MatRef::new(&dh_all[t * bs..(t + 1) * bs], batch, state)?, MatRef::new(&self.weight_hr, state, hidden)?, MatMut::new(&mut dm, batch, hidden)?, Accumulate::Overwrite)?;
+                gemm_packed(MatRef::new(&dh_all[t * bs..(t + 1) * bs], batch, state)?, w_hr, MatMut::new(&mut dm, batch, hidden)?, Accumulate::Overwrite)?;
             }
             for b in (0..batch).filter(|&b| active(b)) {
                 let gates = &trace.gates[grow(b)];
@@ -422,12 +438,11 @@ impl<T: Real> RecurrentLayer<T> {
                 }
             }
             let dz_t = t * batch * gh..(t + 1) * batch * gh;
-            if reset_before {
+            if let (Some(w_rz), Some(w_n)) = (&w_rz, &w_n) {
                 // d(r⊙h_prev) = dZ_n · W_hn, then r's gradient; dh_prev += dZ_rz · W_hh[r,z].
-                let h2 = 2 * hidden;
-                gemm(
+                gemm_packed(
                     MatRef::with_row_stride(&dzx[dz_t.start + h2..dz_t.end], batch, hidden, gh)?,
-                    MatRef::new(&self.weight_hh[h2 * hidden..], hidden, hidden)?,
+                    w_n,
                     MatMut::new(&mut d_reset_h, batch, hidden)?,
                     Accumulate::Overwrite,
                 )?;
@@ -435,16 +450,16 @@ impl<T: Real> RecurrentLayer<T> {
                 for b in (0..batch).filter(|&b| active(b)) {
                     cells::gru_before_gates_backward(&trace.gates[grow(b)], &h_used_all[srow(t, b)], &d_reset_h[row(b)], &mut dzx[grow(b)], &mut dh_used[row(b)]);
                 }
-                gemm(
+                gemm_packed(
                     MatRef::with_row_stride(&dzx[dz_t], batch, h2, gh)?,
-                    MatRef::new(&self.weight_hh[..h2 * hidden], h2, hidden)?,
+                    w_rz,
                     MatMut::new(&mut dh_used, batch, hidden)?,
                     Accumulate::Add,
                 )?;
-            } else {
+            } else if let Some(w_all) = &w_all {
                 // dh_{t-1} = (direct part) + dZH_t · W_hh, one GEMM for the whole batch.
                 let dzh = if self.cell == Cell::GRU { &dzh_gru } else { &dzx };
-                gemm(MatRef::new(&dzh[dz_t], batch, gh)?, MatRef::new(&self.weight_hh, gh, state)?, MatMut::new(&mut dh_used, batch, state)?, Accumulate::Overwrite)?;
+                gemm_packed(MatRef::new(&dzh[dz_t], batch, gh)?, w_all, MatMut::new(&mut dh_used, batch, state)?, Accumulate::Overwrite)?;
             }
             let mask = trace.recurrent_mask.as_deref();
             for (i, (d, &u)) in dh_prev.iter_mut().zip(&dh_used).enumerate() {
@@ -485,14 +500,13 @@ impl<T: Real> RecurrentLayer<T> {
 
     fn check_input(&self, seq: &Sequences<'_, T>) -> Result<Vec<usize>> {
         let (steps, batch) = (seq.steps, seq.batch);
-        let name = format!("{self}: x");
-        self.check_len("x", Some(seq.x), elements(&name, &[steps, batch, self.input])?, format!("[T={steps}, B={batch}, I={}]", self.input))?;
-        elements(&name, &[steps + 1, batch, self.cell.gates() * self.hidden])?;
-        self.check_len("h0", seq.h0, batch * self.state_size(), format!("[B={batch}, H={}]", self.state_size()))?;
+        self.check_len("x", Some(seq.x), elements(format_args!("{self}: x"), &[steps, batch, self.input])?, || format!("[T={steps}, B={batch}, I={}]", self.input))?;
+        elements(format_args!("{self}: x"), &[steps + 1, batch, self.cell.gates() * self.hidden])?;
+        self.check_len("h0", seq.h0, batch * self.state_size(), || format!("[B={batch}, H={}]", self.state_size()))?;
         if seq.c0.is_some() && !self.cell.has_cell_state() {
             return Err(Error::config(self.to_string(), "c0 is given but only an LSTM has a cell state"));
         }
-        self.check_len("c0", seq.c0, batch * self.hidden, format!("[B={batch}, H={}]", self.hidden))?;
+        self.check_len("c0", seq.c0, batch * self.hidden, || format!("[B={batch}, H={}]", self.hidden))?;
         match seq.lengths {
             None => Ok(vec![steps; batch]),
             Some(lengths) if lengths.len() != batch => Err(Error::shape(format!("{self}: lengths"), format!("{batch} lengths (one per sequence)"), format!("{}", lengths.len()))),
@@ -503,9 +517,10 @@ impl<T: Real> RecurrentLayer<T> {
         }
     }
 
-    fn check_len(&self, what: &str, value: Option<&[T]>, expected: usize, shape: String) -> Result<()> {
+    /// `shape` is only formatted for the error, off the hot path of a streaming step.
+    fn check_len(&self, what: &str, value: Option<&[T]>, expected: usize, shape: impl FnOnce() -> String) -> Result<()> {
         match value {
-            Some(v) if v.len() != expected => Err(Error::shape(format!("{self}: {what}"), format!("{shape} = {expected} values"), format!("{} values", v.len()))),
+            Some(v) if v.len() != expected => Err(Error::shape(format!("{self}: {what}"), format!("{} = {expected} values", shape()), format!("{} values", v.len()))),
             _ => Ok(()),
         }
     }
@@ -523,11 +538,21 @@ fn mask_rows<'a, T: Real>(rows: &'a [T], mask: Option<&[T]>, width: usize, batch
     Cow::Owned(out)
 }
 
-/// `out = h·Wᵀ + b` for `h [batch, hidden]` and `W [rows, hidden]`.
-fn recurrent_product<T: Real>(h: &[T], batch: usize, w: &[T], b: &[T], hidden: usize, out: &mut [T]) -> Result<()> {
-    gemm(MatRef::new(h, batch, hidden)?, MatRef::new(w, b.len(), hidden)?.t(), MatMut::new(out, batch, b.len())?, Accumulate::Overwrite)?;
+/// `out = h·Wᵀ + b` for `h [batch, hidden]` and `Wᵀ` packed from `W [rows, hidden]`.
+fn recurrent_product<T: Real>(h: &[T], batch: usize, w_t: &PackedB<'_, T>, b: &[T], hidden: usize, out: &mut [T]) -> Result<()> {
+    gemm_packed(MatRef::new(h, batch, hidden)?, w_t, MatMut::new(out, batch, b.len())?, Accumulate::Overwrite)?;
     add_rows(out, b);
     Ok(())
+}
+
+/// `Wᵀ` for `W [rows, cols]`, to be packed by the first product that needs it.
+fn packed_t<T: Real>(w: &[T], rows: usize, cols: usize) -> Result<PackedB<'_, T>> {
+    Ok(PackedB::new(MatRef::new(w, rows, cols)?.t()))
+}
+
+/// `W [rows, cols]` as it is, to be packed by the first product that needs it.
+fn packed<T: Real>(w: &[T], rows: usize, cols: usize) -> Result<PackedB<'_, T>> {
+    Ok(PackedB::new(MatRef::new(w, rows, cols)?))
 }
 
 impl<T> fmt::Display for RecurrentLayer<T> {

@@ -190,7 +190,7 @@ impl<T: Real> RecurrentStack<T> {
     /// The `dh_n` for `backward` that a gradient of `last_output` gives (zero below the top layer).
     pub fn last_output_gradient(&self, d_last: &[T], output: &Output<T>, batch: usize) -> Result<Vec<T>> {
         let c = self.config;
-        check_len(&format!("{self}: last output gradient"), d_last.len(), batch * c.output_size(), format!("[B={batch}, {}]", c.output_size()))?;
+        check_len(d_last.len(), batch * c.output_size(), || format!("{self}: last output gradient"), || format!("[B={batch}, {}]", c.output_size()))?;
         let directions = self.top_states(&output.h_n, batch)?;
         let mut dh_n = vec![T::zero(); output.h_n.len()];
         let top = (c.layers - 1) * c.directions() * batch * c.state_size();
@@ -205,7 +205,7 @@ impl<T: Real> RecurrentStack<T> {
     fn top_states(&self, h_n: &[T], batch: usize) -> Result<Vec<Vec<T>>> {
         let c = self.config;
         let size = batch * c.state_size();
-        check_len(&format!("{self}: final states"), h_n.len(), c.layers * c.directions() * size, format!("[layers·directions={}, B={batch}, H={}]", c.layers * c.directions(), c.state_size()))?;
+        check_len(h_n.len(), c.layers * c.directions() * size, || format!("{self}: final states"), || format!("[layers·directions={}, B={batch}, H={}]", c.layers * c.directions(), c.state_size()))?;
         let top = (c.layers - 1) * c.directions() * size;
         Ok(h_n[top..].chunks_exact(size).map(<[T]>::to_vec).collect())
     }
@@ -237,14 +237,14 @@ impl<T: Real> RecurrentStack<T> {
     pub fn forward(&self, seq: StackInput<'_, T>, masks: Option<&StackMasks<T>>) -> Result<(Output<T>, StackTrace<T>)> {
         let c = self.config;
         let (steps, batch, d) = (seq.steps, seq.batch, c.directions());
-        let me = self.to_string();
-        check_len(&format!("{me}: x"), seq.x.len(), elements(&me, &[steps, batch, c.input])?, format!("[T={steps}, B={batch}, I={}]", c.input))?;
+        let me = self;
+        check_len(seq.x.len(), elements(&me, &[steps, batch, c.input])?, || format!("{me}: x"), || format!("[T={steps}, B={batch}, I={}]", c.input))?;
         // h is `state` wide (the projection, if any), c is `hidden` wide.
         let (bs, bh, out_len) = (batch * c.state_size(), batch * c.hidden, elements(&me, &[steps, batch, c.output_size()])?);
         let states = elements(&me, &[c.layers, d, bh])?;
         for (name, state, width) in [("h0", seq.h0, c.state_size()), ("c0", seq.c0, c.hidden)] {
             if let Some(s) = state {
-                check_len(&format!("{me}: {name}"), s.len(), c.layers * d * batch * width, format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
+                check_len(s.len(), c.layers * d * batch * width, || format!("{me}: {name}"), || format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
             }
         }
         if let Some(masks) = masks {
@@ -298,14 +298,14 @@ impl<T: Real> RecurrentStack<T> {
         let (steps, batch, d) = (trace.steps, trace.batch, c.directions());
         let (bs, bh) = (batch * c.state_size(), batch * c.hidden);
         let out_len = steps * batch * c.output_size();
-        let me = self.to_string();
+        let me = self;
         if let Some(dy) = grads.dy {
-            check_len(&format!("{me}: dy"), dy.len(), out_len, format!("[T={steps}, B={batch}, {}]", c.output_size()))?;
+            check_len(dy.len(), out_len, || format!("{me}: dy"), || format!("[T={steps}, B={batch}, {}]", c.output_size()))?;
         }
         for (name, state) in [("dh_n", grads.dh_n), ("dc_n", grads.dc_n)] {
             if let Some(s) = state {
                 let width = if name == "dh_n" { c.state_size() } else { c.hidden };
-                check_len(&format!("{me}: {name}"), s.len(), c.layers * d * batch * width, format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
+                check_len(s.len(), c.layers * d * batch * width, || format!("{me}: {name}"), || format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
             }
         }
         let lengths = trace.lengths.as_deref();
@@ -363,11 +363,12 @@ fn slot<T>(states: Option<&[T]>, k: usize, size: usize) -> Option<&[T]> {
     states.map(|s| &s[k * size..(k + 1) * size])
 }
 
-fn check_len(what: &str, got: usize, expected: usize, shape: String) -> Result<()> {
+/// `what` and `shape` are only formatted for the error, off the hot path of a streaming step.
+fn check_len(got: usize, expected: usize, what: impl FnOnce() -> String, shape: impl FnOnce() -> String) -> Result<()> {
     if got == expected {
         Ok(())
     } else {
-        Err(Error::shape(what, format!("{shape} = {expected} values"), format!("{got} values")))
+        Err(Error::shape(what(), format!("{} = {expected} values", shape()), format!("{got} values")))
     }
 }
 
