@@ -17,7 +17,7 @@ impl Activation {
     #[inline(always)]
     pub fn apply<T: Real>(self, x: T) -> T {
         match self {
-            Activation::Tanh => x.tanh(),
+            Activation::Tanh => T::activation_tanh(x),
             Activation::Relu => x.max(T::zero()),
             Activation::Sigmoid => sigmoid(x),
             Activation::HardSigmoid => (lit::<T>(0.2) * x + lit(0.5)).max(T::zero()).min(T::one()),
@@ -38,7 +38,7 @@ impl Activation {
 
 #[inline(always)]
 pub fn sigmoid<T: Real>(x: T) -> T {
-    T::one() / (T::one() + (-x).exp())
+    T::one() / (T::one() + T::activation_exp(-x))
 }
 
 #[inline(always)]

@@ -30,6 +30,18 @@ pub trait Real: Float + Debug + Default + Send + Sync + 'static {
     fn dot4(a: &[Self], b: [&[Self]; 4]) -> [Self; 4] {
         b.map(|b| Self::dot(a, b))
     }
+
+    /// `exp` as the gate activations use it: libm's in f64 (gradient checks); in f32 a
+    /// polynomial without branches or calls, so the gate loops vectorise (libm's `expf` and
+    /// `tanhf` were a quarter of a recurrent forward pass), with the same bits on every target.
+    fn activation_exp(x: Self) -> Self {
+        x.exp()
+    }
+
+    /// `tanh` as the gate activations use it; see `activation_exp`.
+    fn activation_tanh(x: Self) -> Self {
+        x.tanh()
+    }
 }
 
 impl Real for f64 {}
@@ -49,6 +61,54 @@ impl Real for f32 {
     fn dot4(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
         crate::gemm::simd128::dot4(a, b)
     }
+
+    #[inline(always)]
+    fn activation_exp(x: f32) -> f32 {
+        exp_f32(x)
+    }
+
+    #[inline(always)]
+    fn activation_tanh(x: f32) -> f32 {
+        tanh_f32(x)
+    }
+}
+
+/// Cephes' `expf`: `x = n·ln2 + r` with |r| ≤ ln2/2, a degree-7 polynomial for `e^r`, and `2^n`
+/// built in the exponent bits. Within 2 ulp of `exp`; the clamp keeps `2^n` a normal number,
+/// which saturates the far tails (they only feed sigmoids and tanh) and lets NaN through.
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    const LOG2_E: f32 = std::f32::consts::LOG2_E;
+    // ln 2 split in two, so that n·LN2_HI is exact.
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let x = x.clamp(-87.3, 88.0);
+    let n = (x * LOG2_E + 0.5).floor();
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.987_569_1e-4_f32;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 1.666_666_5e-1;
+    let p = p * r + 5.000_000_1e-1;
+    let e_r = p * (r * r) + r + 1.0;
+    e_r * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+/// Cephes' `tanhf`: an odd polynomial below |x| = 0.625, `1 − 2/(e^{2|x|} + 1)` above, both
+/// computed and one chosen, so the loop has no branch.
+#[inline(always)]
+fn tanh_f32(x: f32) -> f32 {
+    let z = x * x;
+    let p = -5.704_988_7e-3_f32;
+    let p = p * z + 2.063_908_9e-2;
+    let p = p * z - 5.373_971_6e-2;
+    let p = p * z + 1.333_144_2e-1;
+    let p = p * z - 3.333_328_2e-1;
+    let small = p * z * x + x;
+    let a = x.abs();
+    let large = 1.0 - 2.0 / (exp_f32(2.0 * a) + 1.0);
+    if a < 0.625 { small } else { large.copysign(x) }
 }
 
 fn portable_micro_kernel<T: Real>(kc: usize, a: &[T], b: &[T], c: &mut [[T; NR]; MR]) {

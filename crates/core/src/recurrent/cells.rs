@@ -12,16 +12,32 @@ use crate::real::Real;
 /// Without a forget gate f ≡ 1; with peepholes `p = (p_i, p_f, p_o)` the gates also see the
 /// cell: i and f see c_prev, o sees the new c.
 pub(crate) fn lstm_forward<T: Real>(forget_gate: bool, peep: &[T], zx: &[T], zh: &[T], c_prev: &[T], gates: &mut [T], c: &mut [T], h: &mut [T]) {
+    if peep.is_empty() {
+        lstm_forward_row::<T, false>(forget_gate, peep, zx, zh, c_prev, gates, c, h)
+    } else {
+        lstm_forward_row::<T, true>(forget_gate, peep, zx, zh, c_prev, gates, c, h)
+    }
+}
+
+/// `lstm_forward` with the peephole test out of the loop, over blocks of exactly `n` values so
+/// that the loop has no bounds checks and vectorises.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn lstm_forward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], zx: &[T], zh: &[T], c_prev: &[T], gates: &mut [T], c: &mut [T], h: &mut [T]) {
     let n = h.len();
-    let p = |k: usize, j: usize| if peep.is_empty() { T::zero() } else { peep[k * n + j] };
+    let ([xi, xf, xg, xo], [hi, hf, hg, ho]) = (blocks(zx, n), blocks(zh, n));
+    let [pi, pf, po] = if PEEP { blocks(peep, n) } else { [&[][..]; 3] };
+    let [gi, gf, gg, go] = blocks_mut(gates, n);
+    let (c_prev, c) = (&c_prev[..n], &mut c[..n]);
     for j in 0..n {
-        let i = sigmoid(zx[j] + zh[j] + p(0, j) * c_prev[j]);
-        let f = if forget_gate { sigmoid(zx[n + j] + zh[n + j] + p(1, j) * c_prev[j]) } else { T::one() };
-        let g = (zx[2 * n + j] + zh[2 * n + j]).tanh();
+        let p = |block: &[T], x: T| if PEEP { block[j] * x } else { T::zero() };
+        let i = sigmoid(xi[j] + hi[j] + p(pi, c_prev[j]));
+        let f = if forget_gate { sigmoid(xf[j] + hf[j] + p(pf, c_prev[j])) } else { T::one() };
+        let g = T::activation_tanh(xg[j] + hg[j]);
         c[j] = f * c_prev[j] + i * g;
-        let o = sigmoid(zx[3 * n + j] + zh[3 * n + j] + p(2, j) * c[j]);
-        h[j] = o * c[j].tanh();
-        (gates[j], gates[n + j], gates[2 * n + j], gates[3 * n + j]) = (i, f, g, o);
+        let o = sigmoid(xo[j] + ho[j] + p(po, c[j]));
+        h[j] = o * T::activation_tanh(c[j]);
+        (gi[j], gf[j], gg[j], go[j]) = (i, f, g, o);
     }
 }
 
@@ -29,21 +45,35 @@ pub(crate) fn lstm_forward<T: Real>(forget_gate: bool, peep: &[T], zx: &[T], zh:
 /// peephole gradients are added into `dpeep`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn lstm_backward<T: Real>(forget_gate: bool, peep: &[T], gates: &[T], c_prev: &[T], c: &[T], dh: &[T], dc: &mut [T], dz: &mut [T], dpeep: &mut [T]) {
+    if peep.is_empty() {
+        lstm_backward_row::<T, false>(forget_gate, peep, gates, c_prev, c, dh, dc, dz, dpeep)
+    } else {
+        lstm_backward_row::<T, true>(forget_gate, peep, gates, c_prev, c, dh, dc, dz, dpeep)
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn lstm_backward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], gates: &[T], c_prev: &[T], c: &[T], dh: &[T], dc: &mut [T], dz: &mut [T], dpeep: &mut [T]) {
     let n = dh.len();
-    let p = |k: usize, j: usize| if peep.is_empty() { T::zero() } else { peep[k * n + j] };
+    let [i, f, g, o] = blocks(gates, n);
+    let [pi, pf, po] = if PEEP { blocks(peep, n) } else { [&[][..]; 3] };
+    let [dzi, dzf, dzg, dzo] = blocks_mut(dz, n);
+    let [dpi, dpf, dpo] = if PEEP { blocks_mut(dpeep, n) } else { [&mut [][..], &mut [][..], &mut [][..]] };
+    let (c_prev, c, dc) = (&c_prev[..n], &c[..n], &mut dc[..n]);
     for j in 0..n {
-        let (i, f, g, o) = (gates[j], gates[n + j], gates[2 * n + j], gates[3 * n + j]);
-        let tc = c[j].tanh();
-        let dzo = dh[j] * tc * o * (T::one() - o);
-        let dct = dc[j] + dh[j] * o * (T::one() - tc * tc) + dzo * p(2, j);
-        let dzi = dct * g * i * (T::one() - i);
-        let dzf = if forget_gate { dct * c_prev[j] * f * (T::one() - f) } else { T::zero() };
-        (dz[j], dz[n + j], dz[2 * n + j], dz[3 * n + j]) = (dzi, dzf, dct * i * (T::one() - g * g), dzo);
-        dc[j] = dct * f + dzi * p(0, j) + dzf * p(1, j);
-        if !peep.is_empty() {
-            dpeep[j] = dpeep[j] + dzi * c_prev[j];
-            dpeep[n + j] = dpeep[n + j] + dzf * c_prev[j];
-            dpeep[2 * n + j] = dpeep[2 * n + j] + dzo * c[j];
+        let p = |block: &[T], x: T| if PEEP { block[j] * x } else { T::zero() };
+        let tc = T::activation_tanh(c[j]);
+        let d_o = dh[j] * tc * o[j] * (T::one() - o[j]);
+        let dct = dc[j] + dh[j] * o[j] * (T::one() - tc * tc) + p(po, d_o);
+        let d_i = dct * g[j] * i[j] * (T::one() - i[j]);
+        let d_f = if forget_gate { dct * c_prev[j] * f[j] * (T::one() - f[j]) } else { T::zero() };
+        (dzi[j], dzf[j], dzg[j], dzo[j]) = (d_i, d_f, dct * i[j] * (T::one() - g[j] * g[j]), d_o);
+        dc[j] = dct * f[j] + p(pi, d_i) + p(pf, d_f);
+        if PEEP {
+            dpi[j] = dpi[j] + d_i * c_prev[j];
+            dpf[j] = dpf[j] + d_f * c_prev[j];
+            dpo[j] = dpo[j] + d_o * c[j];
         }
     }
 }
@@ -52,14 +82,33 @@ pub(crate) fn lstm_backward<T: Real>(forget_gate: bool, peep: &[T], gates: &[T],
 /// `n = tanh(zx_n + r⊙zh_n)`, `h = (1 − z)⊙n + z⊙h_prev`. `zh_n` is kept for backward.
 pub(crate) fn gru_forward<T: Real>(zx: &[T], zh: &[T], h_prev: &[T], gates: &mut [T], zh_n: &mut [T], h: &mut [T]) {
     let n = h.len();
+    let ([xr, xz, xn], [hr, hz, hn]) = (blocks(zx, n), blocks(zh, n));
+    let [gr, gz, gn] = blocks_mut(gates, n);
+    let (h_prev, zh_n) = (&h_prev[..n], &mut zh_n[..n]);
     for j in 0..n {
-        let r = sigmoid(zx[j] + zh[j]);
-        let z = sigmoid(zx[n + j] + zh[n + j]);
-        let candidate = (zx[2 * n + j] + r * zh[2 * n + j]).tanh();
+        let r = sigmoid(xr[j] + hr[j]);
+        let z = sigmoid(xz[j] + hz[j]);
+        let candidate = T::activation_tanh(xn[j] + r * hn[j]);
         h[j] = (T::one() - z) * candidate + z * h_prev[j];
-        (gates[j], gates[n + j], gates[2 * n + j]) = (r, z, candidate);
-        zh_n[j] = zh[2 * n + j];
+        (gr[j], gz[j], gn[j]) = (r, z, candidate);
+        zh_n[j] = hn[j];
     }
+}
+
+/// The `G` blocks of `n` values at the start of a row of gates.
+#[inline(always)]
+fn blocks<T, const G: usize>(row: &[T], n: usize) -> [&[T]; G] {
+    std::array::from_fn(|k| &row[k * n..(k + 1) * n])
+}
+
+#[inline(always)]
+fn blocks_mut<T, const G: usize>(row: &mut [T], n: usize) -> [&mut [T]; G] {
+    let mut rest = &mut row[..G * n];
+    std::array::from_fn(|_| {
+        let (block, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        rest = tail;
+        block
+    })
 }
 
 /// GRU backward for one row: the input-side and recurrent-side pre-activation gradients differ
@@ -95,7 +144,7 @@ pub(crate) fn gru_before_output<T: Real>(zx: &[T], zh_n: &[T], h_prev: &[T], gat
     let n = h.len();
     for j in 0..n {
         let z = gates[n + j];
-        let candidate = (zx[2 * n + j] + zh_n[j]).tanh();
+        let candidate = T::activation_tanh(zx[2 * n + j] + zh_n[j]);
         gates[2 * n + j] = candidate;
         h[j] = (T::one() - z) * candidate + z * h_prev[j];
     }
