@@ -40,7 +40,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 describe('the packed package', () => {
   it('holds the built files only, types and wasm included', () => {
     const files = readdirSync(join(scratch, 'node_modules/seqwasm/dist'), { recursive: true }).map(String);
-    expect(files).toEqual(expect.arrayContaining(['node/index.js', 'node/worker.js', 'browser/index.js', 'wasm/seqwasm-simd.wasm', 'wasm/seqwasm-threads.wasm', 'types/browser/index.d.ts']));
+    expect(files).toEqual(expect.arrayContaining(['node/index.js', 'node/worker.js', 'browser/index.js', 'wasm/seqwasm-simd.wasm', 'wasm/seqwasm-threads.wasm', 'wasm/seqwasm-relaxed.wasm', 'wasm/seqwasm-relaxedThreads.wasm', 'types/browser/index.d.ts']));
     expect(files.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toBe(false);
   });
 
