@@ -16,6 +16,7 @@ export interface PoolOptions {
   maxQueue?: number;
   /** Threads per worker (default 1: the pool's parallelism is its workers). */
   threads?: RuntimeOptions['threads'];
+  relaxedSimd?: RuntimeOptions['relaxedSimd'];
   wasm?: RuntimeOptions['wasm'];
 }
 
@@ -47,14 +48,14 @@ type Start = (options: RuntimeOptions) => Promise<Runtime>;
 
 export async function createPool(start: Start, options: PoolOptions): Promise<Pool> {
   if (typeof options !== 'object' || options === null) throw new ConfigError('createPool needs options, at least { model: bytes }');
-  knownKeys('createPool', options, ['model', 'size', 'maxQueue', 'threads', 'wasm']);
+  knownKeys('createPool', options, ['model', 'size', 'maxQueue', 'threads', 'relaxedSimd', 'wasm']);
   const size = options.size ?? 4;
   if (!Number.isSafeInteger(size) || size < 1) throw new ConfigError(`createPool: size must be a whole number of at least 1, got ${String(size)}`);
   const maxQueue = options.maxQueue ?? 256 * size;
   if (!Number.isSafeInteger(maxQueue) || maxQueue < 1) throw new ConfigError(`createPool: maxQueue must be a whole number of at least 1, got ${String(maxQueue)}`);
   const bytes = options.model instanceof ArrayBuffer ? new Uint8Array(options.model) : options.model;
   const spawn = async (): Promise<Pick<Member, 'runtime' | 'model'>> => {
-    const runtime = await start({ worker: true, threads: options.threads ?? 1, wasm: options.wasm });
+    const runtime = await start({ worker: true, threads: options.threads ?? 1, relaxedSimd: options.relaxedSimd, wasm: options.wasm });
     try {
       return { runtime, model: await runtime.loadModel(bytes) };
     } catch (error) {
