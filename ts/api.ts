@@ -40,7 +40,7 @@ export interface RuntimeOptions {
   /** 'auto' (default: one per core) or a number; 1 selects the single-threaded simd build. */
   threads?: number | 'auto';
   /**
-   * Use the relaxed-SIMD build where the runtime supports it (Chrome 114+, Firefox 145+;
+   * Use the relaxed-SIMD build where the runtime supports it (current Chromium does;
    * Node 20 only with --experimental-wasm-relaxed-simd), else fall back and say why in `info`.
    * It multiplies and adds in one fused step: faster, and its results differ from the default
    * build's in the last bits (and may differ between CPUs). Off by default.
