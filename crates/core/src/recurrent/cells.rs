@@ -5,7 +5,7 @@
 //! Notation: `zx` is the row's input projection `W_ih·x + b_ih`, `zh` its recurrent product
 //! `W_hh·h + b_hh`, both `[G·H]`; `gates` is what the tape keeps: the gate activations.
 
-use crate::activation::{sigmoid, Activation};
+use crate::activation::{sigmoid, sigmoid_in_place, tanh_in_place, Activation};
 use crate::real::Real;
 
 /// LSTM forward, gates i, f, g, o: `c = f⊙c_prev + i⊙g`, `h = o⊙tanh(c)`.
@@ -19,8 +19,9 @@ pub(crate) fn lstm_forward<T: Real>(forget_gate: bool, peep: &[T], zx: &[T], zh:
     }
 }
 
-/// `lstm_forward` with the peephole test out of the loop, over blocks of exactly `n` values so
-/// that the loop has no bounds checks and vectorises.
+/// `lstm_forward` with the peephole test out of the loops, over blocks of exactly `n` values, and
+/// the activations in passes of their own, so that every loop vectorises. Each value is computed
+/// by the same operations in the same order as the fused formula.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn lstm_forward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], zx: &[T], zh: &[T], c_prev: &[T], gates: &mut [T], c: &mut [T], h: &mut [T]) {
@@ -29,16 +30,27 @@ fn lstm_forward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], zx
     let [pi, pf, po] = if PEEP { blocks(peep, n) } else { [&[][..]; 3] };
     let [gi, gf, gg, go] = blocks_mut(gates, n);
     let (c_prev, c) = (&c_prev[..n], &mut c[..n]);
+    let p = |block: &[T], j: usize, x: T| if PEEP { block[j] * x } else { T::zero() };
     for j in 0..n {
-        let p = |block: &[T], x: T| if PEEP { block[j] * x } else { T::zero() };
-        let i = sigmoid(xi[j] + hi[j] + p(pi, c_prev[j]));
-        let f = if forget_gate { sigmoid(xf[j] + hf[j] + p(pf, c_prev[j])) } else { T::one() };
-        let g = T::activation_tanh(xg[j] + hg[j]);
-        c[j] = f * c_prev[j] + i * g;
-        let o = sigmoid(xo[j] + ho[j] + p(po, c[j]));
-        h[j] = o * T::activation_tanh(c[j]);
-        (gi[j], gf[j], gg[j], go[j]) = (i, f, g, o);
+        gi[j] = xi[j] + hi[j] + p(pi, j, c_prev[j]);
+        gf[j] = xf[j] + hf[j] + p(pf, j, c_prev[j]);
+        gg[j] = xg[j] + hg[j];
     }
+    sigmoid_in_place(gi);
+    if forget_gate {
+        sigmoid_in_place(gf);
+    } else {
+        gf.fill(T::one());
+    }
+    tanh_in_place(gg);
+    for j in 0..n {
+        c[j] = gf[j] * c_prev[j] + gi[j] * gg[j];
+        go[j] = xo[j] + ho[j] + p(po, j, c[j]);
+    }
+    sigmoid_in_place(go);
+    h.copy_from_slice(c);
+    tanh_in_place(h);
+    h.iter_mut().zip(go.iter()).for_each(|(h, &o)| *h = o * *h);
 }
 
 /// LSTM backward for one row. `dc` holds dL/dc_t on entry and dL/dc_{t-1} on return;
@@ -61,15 +73,18 @@ fn lstm_backward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], g
     let [dzi, dzf, dzg, dzo] = blocks_mut(dz, n);
     let [dpi, dpf, dpo] = if PEEP { blocks_mut(dpeep, n) } else { [&mut [][..], &mut [][..], &mut [][..]] };
     let (c_prev, c, dc) = (&c_prev[..n], &c[..n], &mut dc[..n]);
+    let p = |block: &[T], j: usize, x: T| if PEEP { block[j] * x } else { T::zero() };
+    // tanh(c) in a pass of its own (it vectorises there), held in o's gradient block until used.
+    dzo.copy_from_slice(c);
+    tanh_in_place(dzo);
     for j in 0..n {
-        let p = |block: &[T], x: T| if PEEP { block[j] * x } else { T::zero() };
-        let tc = T::activation_tanh(c[j]);
+        let tc = dzo[j];
         let d_o = dh[j] * tc * o[j] * (T::one() - o[j]);
-        let dct = dc[j] + dh[j] * o[j] * (T::one() - tc * tc) + p(po, d_o);
+        let dct = dc[j] + dh[j] * o[j] * (T::one() - tc * tc) + p(po, j, d_o);
         let d_i = dct * g[j] * i[j] * (T::one() - i[j]);
         let d_f = if forget_gate { dct * c_prev[j] * f[j] * (T::one() - f[j]) } else { T::zero() };
         (dzi[j], dzf[j], dzg[j], dzo[j]) = (d_i, d_f, dct * i[j] * (T::one() - g[j] * g[j]), d_o);
-        dc[j] = dct * f[j] + p(pi, d_i) + p(pf, d_f);
+        dc[j] = dct * f[j] + p(pi, j, d_i) + p(pf, j, d_f);
         if PEEP {
             dpi[j] = dpi[j] + d_i * c_prev[j];
             dpf[j] = dpf[j] + d_f * c_prev[j];
@@ -80,19 +95,26 @@ fn lstm_backward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], g
 
 /// GRU forward (reset applied after the recurrent product), gates r, z, n:
 /// `n = tanh(zx_n + r⊙zh_n)`, `h = (1 − z)⊙n + z⊙h_prev`. `zh_n` is kept for backward.
+/// Laid out as `lstm_forward_row` is, for the same reason.
 pub(crate) fn gru_forward<T: Real>(zx: &[T], zh: &[T], h_prev: &[T], gates: &mut [T], zh_n: &mut [T], h: &mut [T]) {
     let n = h.len();
     let ([xr, xz, xn], [hr, hz, hn]) = (blocks(zx, n), blocks(zh, n));
     let [gr, gz, gn] = blocks_mut(gates, n);
-    let (h_prev, zh_n) = (&h_prev[..n], &mut zh_n[..n]);
+    let h_prev = &h_prev[..n];
     for j in 0..n {
-        let r = sigmoid(xr[j] + hr[j]);
-        let z = sigmoid(xz[j] + hz[j]);
-        let candidate = T::activation_tanh(xn[j] + r * hn[j]);
-        h[j] = (T::one() - z) * candidate + z * h_prev[j];
-        (gr[j], gz[j], gn[j]) = (r, z, candidate);
-        zh_n[j] = hn[j];
+        gr[j] = xr[j] + hr[j];
+        gz[j] = xz[j] + hz[j];
     }
+    sigmoid_in_place(gr);
+    sigmoid_in_place(gz);
+    for j in 0..n {
+        gn[j] = xn[j] + gr[j] * hn[j];
+    }
+    tanh_in_place(gn);
+    for j in 0..n {
+        h[j] = (T::one() - gz[j]) * gn[j] + gz[j] * h_prev[j];
+    }
+    zh_n[..n].copy_from_slice(hn);
 }
 
 /// The `G` blocks of `n` values at the start of a row of gates.
