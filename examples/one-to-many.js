@@ -11,7 +11,7 @@ import { linePlot } from './plot.js';
 
 const QUICK = process.argv.includes('--quick');
 const STEPS = 40;
-const EPOCHS = QUICK ? 12 : 60;
+const EPOCHS = QUICK ? 20 : 60;
 const OUT = new URL('./output/', import.meta.url);
 
 const random = lehmer(21);
