@@ -245,8 +245,7 @@ impl<T: Real> RecurrentLayer<T> {
         let mut h_masked = if masks.recurrent.is_some() { vec![T::zero(); bs] } else { Vec::new() };
 
         // 1. The input projection of every step at once: ZX = X·W_ihᵀ + b_ih.
-        let name = self;
-        let mut zx = zeros(&name, elements(&name, &[steps, batch, gh])?)?;
+        let mut zx = zeros(self, elements(self, &[steps, batch, gh])?)?;
         gemm(
             MatRef::new(&x, steps * batch, self.input)?,
             MatRef::new(&self.weight_ih, gh, self.input)?.t(),
@@ -256,19 +255,19 @@ impl<T: Real> RecurrentLayer<T> {
         add_rows(&mut zx, &self.bias_ih);
 
         let lstm = self.cell.has_cell_state();
-        let states = elements(&name, &[steps + 1, bh])?;
-        let mut h = zeros(&name, (steps + 1) * bs)?;
-        let mut c = if lstm { zeros(&name, states)? } else { Vec::new() };
-        let mut m = if projecting { zeros(&name, states - bh)? } else { Vec::new() };
+        let states = elements(self, &[steps + 1, bh])?;
+        let mut h = zeros(self, (steps + 1) * bs)?;
+        let mut c = if lstm { zeros(self, states)? } else { Vec::new() };
+        let mut m = if projecting { zeros(self, states - bh)? } else { Vec::new() };
         if let Some(h0) = seq.h0 {
             h[..bs].copy_from_slice(h0);
         }
         if let (Some(c0), true) = (seq.c0, lstm) {
             c[..bh].copy_from_slice(c0);
         }
-        let mut gates = zeros(&name, zx.len())?;
-        let mut gru = if matches!(self.cell, Cell::Gru { .. }) { zeros(&name, states - bh)? } else { Vec::new() };
-        let mut y = zeros(&name, steps * bs)?;
+        let mut gates = zeros(self, zx.len())?;
+        let mut gru = if matches!(self.cell, Cell::Gru { .. }) { zeros(self, states - bh)? } else { Vec::new() };
+        let mut y = zeros(self, steps * bs)?;
         let mut zh = vec![T::zero(); batch * gh];
         // The recurrent weights as every step's product reads them, packed once for all steps.
         let h2 = 2 * hidden;
@@ -365,11 +364,10 @@ impl<T: Real> RecurrentLayer<T> {
         }
         let reset_before = self.cell == (Cell::Gru { reset_after: false });
 
-        let name = self;
-        let mut dzx = zeros(&name, trace.gates.len())?;
+        let mut dzx = zeros(self, trace.gates.len())?;
         // The reset-after GRU's recurrent pre-activation gradient differs from the input one
         // (the reset scales only the recurrent n part); every other cell shares dZX.
-        let mut dzh_gru = if self.cell == Cell::GRU { zeros(&name, trace.gates.len())? } else { Vec::new() };
+        let mut dzh_gru = if self.cell == Cell::GRU { zeros(self, trace.gates.len())? } else { Vec::new() };
         let mut dh = grads.dh_n.map_or_else(|| vec![T::zero(); bs], <[T]>::to_vec);
         let mut dc = if lstm { grads.dc_n.map_or_else(|| vec![T::zero(); bh], <[T]>::to_vec) } else { Vec::new() };
         let mut dh_prev = vec![T::zero(); bs];
@@ -378,7 +376,7 @@ impl<T: Real> RecurrentLayer<T> {
         let mut dh_used = vec![T::zero(); bs];
         let h_used_all = mask_rows(&trace.h[..steps * bs], trace.recurrent_mask.as_deref(), state, batch);
         // With a projection: dL/dh of every step (for W_hr's gradient) and dL/dm of this step.
-        let (mut dh_all, mut dm) = if projecting { (zeros(&name, steps * bs)?, vec![T::zero(); bh]) } else { (Vec::new(), Vec::new()) };
+        let (mut dh_all, mut dm) = if projecting { (zeros(self, steps * bs)?, vec![T::zero(); bh]) } else { (Vec::new(), Vec::new()) };
         let mut dpeep = vec![T::zero(); self.weight_peephole.len()];
         let mut dh_norms = vec![T::zero(); steps];
         // The recurrent weights as every step's product reads them, packed once for all steps.

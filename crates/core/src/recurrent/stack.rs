@@ -237,25 +237,24 @@ impl<T: Real> RecurrentStack<T> {
     pub fn forward(&self, seq: StackInput<'_, T>, masks: Option<&StackMasks<T>>) -> Result<(Output<T>, StackTrace<T>)> {
         let c = self.config;
         let (steps, batch, d) = (seq.steps, seq.batch, c.directions());
-        let me = self;
-        check_len(seq.x.len(), elements(&me, &[steps, batch, c.input])?, || format!("{me}: x"), || format!("[T={steps}, B={batch}, I={}]", c.input))?;
+        check_len(seq.x.len(), elements(self, &[steps, batch, c.input])?, || format!("{self}: x"), || format!("[T={steps}, B={batch}, I={}]", c.input))?;
         // h is `state` wide (the projection, if any), c is `hidden` wide.
-        let (bs, bh, out_len) = (batch * c.state_size(), batch * c.hidden, elements(&me, &[steps, batch, c.output_size()])?);
-        let states = elements(&me, &[c.layers, d, bh])?;
+        let (bs, bh, out_len) = (batch * c.state_size(), batch * c.hidden, elements(self, &[steps, batch, c.output_size()])?);
+        let states = elements(self, &[c.layers, d, bh])?;
         for (name, state, width) in [("h0", seq.h0, c.state_size()), ("c0", seq.c0, c.hidden)] {
             if let Some(s) = state {
-                check_len(s.len(), c.layers * d * batch * width, || format!("{me}: {name}"), || format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
+                check_len(s.len(), c.layers * d * batch * width, || format!("{self}: {name}"), || format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
             }
         }
         if let Some(masks) = masks {
             let between = &masks.between;
             if between.len() != c.layers - 1 || between.iter().any(|m| m.len() != out_len) {
                 let sizes: Vec<usize> = between.iter().map(Vec::len).collect();
-                return Err(Error::shape(format!("{me}: dropout masks"), format!("{} masks of {out_len} values", c.layers - 1), format!("masks of {sizes:?} values")));
+                return Err(Error::shape(format!("{self}: dropout masks"), format!("{} masks of {out_len} values", c.layers - 1), format!("masks of {sizes:?} values")));
             }
             for (what, per_layer) in [("input", &masks.input), ("recurrent", &masks.recurrent)] {
                 if !per_layer.is_empty() && per_layer.len() != self.layers.len() {
-                    return Err(Error::shape(format!("{me}: {what} dropout masks"), format!("none or {} (one per layer and direction)", self.layers.len()), format!("{}", per_layer.len())));
+                    return Err(Error::shape(format!("{self}: {what} dropout masks"), format!("none or {} (one per layer and direction)", self.layers.len()), format!("{}", per_layer.len())));
                 }
             }
         }
@@ -298,14 +297,13 @@ impl<T: Real> RecurrentStack<T> {
         let (steps, batch, d) = (trace.steps, trace.batch, c.directions());
         let (bs, bh) = (batch * c.state_size(), batch * c.hidden);
         let out_len = steps * batch * c.output_size();
-        let me = self;
         if let Some(dy) = grads.dy {
-            check_len(dy.len(), out_len, || format!("{me}: dy"), || format!("[T={steps}, B={batch}, {}]", c.output_size()))?;
+            check_len(dy.len(), out_len, || format!("{self}: dy"), || format!("[T={steps}, B={batch}, {}]", c.output_size()))?;
         }
         for (name, state) in [("dh_n", grads.dh_n), ("dc_n", grads.dc_n)] {
             if let Some(s) = state {
                 let width = if name == "dh_n" { c.state_size() } else { c.hidden };
-                check_len(s.len(), c.layers * d * batch * width, || format!("{me}: {name}"), || format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
+                check_len(s.len(), c.layers * d * batch * width, || format!("{self}: {name}"), || format!("[layers·directions={}, B={batch}, H={width}]", c.layers * d))?;
             }
         }
         let lengths = trace.lengths.as_deref();
