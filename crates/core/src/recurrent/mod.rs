@@ -269,15 +269,8 @@ impl<T: Real> RecurrentLayer<T> {
         let mut gru = if matches!(self.cell, Cell::Gru { .. }) { zeros(self, states - bh)? } else { Vec::new() };
         let mut y = zeros(self, steps * bs)?;
         let mut zh = vec![T::zero(); batch * gh];
-        // The recurrent weights as every step's product reads them, packed once for all steps.
         let h2 = 2 * hidden;
-        let reset_before = self.cell == (Cell::Gru { reset_after: false });
-        let (w_all, w_rz, w_n) = if reset_before {
-            (None, Some(packed_t(&self.weight_hh[..h2 * hidden], h2, hidden)?), Some(packed_t(&self.weight_hh[h2 * hidden..], hidden, hidden)?))
-        } else {
-            (Some(packed_t(&self.weight_hh, gh, state)?), None, None)
-        };
-        let w_hr = if projecting { Some(packed_t(&self.weight_hr, state, hidden)?) } else { None };
+        let weights = self.packed_recurrent(true)?;
 
         for t in 0..steps {
             let (done, rest) = h.split_at_mut((t + 1) * bs);
@@ -296,20 +289,20 @@ impl<T: Real> RecurrentLayer<T> {
             let srow = |b: usize| t * bh + b * hidden..t * bh + (b + 1) * hidden;
             let orow = |b: usize| b * state..(b + 1) * state;
             let osrow = |b: usize| t * bs + b * state..t * bs + (b + 1) * state;
-            if let (Some(w_rz), Some(w_n)) = (&w_rz, &w_n) {
+            if let Hh::ResetBefore { rz, n } = &weights.hh {
                 // Reset before the product: r and z first, then a second product of r⊙h_prev.
-                recurrent_product(h_used, batch, w_rz, &self.bias_hh[..h2], hidden, &mut zh[..batch * h2])?;
+                recurrent_product(h_used, batch, rz, &self.bias_hh[..h2], hidden, &mut zh[..batch * h2])?;
                 for b in (0..batch).filter(|&b| active(b)) {
                     cells::gru_before_gates(&zx[grow(b)], &zh[b * h2..(b + 1) * h2], &h_used[row(b)], &mut gates[grow(b)], &mut gru[srow(b)]);
                 }
                 let zh_n = &mut zh[..bh];
-                recurrent_product(&gru[t * bh..(t + 1) * bh], batch, w_n, &self.bias_hh[h2..], hidden, zh_n)?;
+                recurrent_product(&gru[t * bh..(t + 1) * bh], batch, n, &self.bias_hh[h2..], hidden, zh_n)?;
                 for b in (0..batch).filter(|&b| active(b)) {
                     cells::gru_before_output(&zx[grow(b)], &zh_n[row(b)], &h_prev[row(b)], &mut gates[grow(b)], &mut h_next[row(b)]);
                 }
-            } else if let Some(w_all) = &w_all {
+            } else if let Hh::Joint(all) = &weights.hh {
                 // 2. One recurrent product for all gates: ZH = h_{t-1}·W_hhᵀ + b_hh.
-                recurrent_product(h_used, batch, w_all, &self.bias_hh, state, &mut zh)?;
+                recurrent_product(h_used, batch, all, &self.bias_hh, state, &mut zh)?;
                 // 3. One fused pass over the gates of every row.
                 for b in (0..batch).filter(|&b| active(b)) {
                     let (zx_row, zh_row) = (&zx[grow(b)], &zh[b * gh..(b + 1) * gh]);
@@ -328,7 +321,7 @@ impl<T: Real> RecurrentLayer<T> {
                     }
                 }
             }
-            if let Some(w_hr) = &w_hr {
+            if let Some(w_hr) = &weights.hr {
                 // h_t = m_t·W_hrᵀ, one product for the batch (frozen rows are restored below).
                 gemm_packed(MatRef::new(&m[t * bh..(t + 1) * bh], batch, hidden)?, w_hr, MatMut::new(h_next, batch, state)?, Accumulate::Overwrite)?;
             }
@@ -379,14 +372,8 @@ impl<T: Real> RecurrentLayer<T> {
         let (mut dh_all, mut dm) = if projecting { (zeros(self, steps * bs)?, vec![T::zero(); bh]) } else { (Vec::new(), Vec::new()) };
         let mut dpeep = vec![T::zero(); self.weight_peephole.len()];
         let mut dh_norms = vec![T::zero(); steps];
-        // The recurrent weights as every step's product reads them, packed once for all steps.
         let h2 = 2 * hidden;
-        let (w_all, w_rz, w_n) = if reset_before {
-            (None, Some(packed(&self.weight_hh[..h2 * hidden], h2, hidden)?), Some(packed(&self.weight_hh[h2 * hidden..], hidden, hidden)?))
-        } else {
-            (Some(packed(&self.weight_hh, gh, state)?), None, None)
-        };
-        let w_hr = if projecting { Some(packed(&self.weight_hr, state, hidden)?) } else { None };
+        let weights = self.packed_recurrent(false)?;
 
         for t in (0..steps).rev() {
             let active = |b: usize| t < trace.lengths[b];
@@ -404,7 +391,7 @@ impl<T: Real> RecurrentLayer<T> {
                 }
             }
             dh_norms[t] = dh.iter().fold(T::zero(), |a, &v| a + v * v).sqrt();
-            if let Some(w_hr) = &w_hr {
+            if let Some(w_hr) = &weights.hr {
                 // dL/dm = dL/dh · W_hr for the active rows; W_hr's gradient is summed after the loop.
                 for b in 0..batch {
                     if active(b) {
@@ -436,11 +423,11 @@ impl<T: Real> RecurrentLayer<T> {
                 }
             }
             let dz_t = t * batch * gh..(t + 1) * batch * gh;
-            if let (Some(w_rz), Some(w_n)) = (&w_rz, &w_n) {
+            if let Hh::ResetBefore { rz, n } = &weights.hh {
                 // d(r⊙h_prev) = dZ_n · W_hn, then r's gradient; dh_prev += dZ_rz · W_hh[r,z].
                 gemm_packed(
                     MatRef::with_row_stride(&dzx[dz_t.start + h2..dz_t.end], batch, hidden, gh)?,
-                    w_n,
+                    n,
                     MatMut::new(&mut d_reset_h, batch, hidden)?,
                     Accumulate::Overwrite,
                 )?;
@@ -450,14 +437,14 @@ impl<T: Real> RecurrentLayer<T> {
                 }
                 gemm_packed(
                     MatRef::with_row_stride(&dzx[dz_t], batch, h2, gh)?,
-                    w_rz,
+                    rz,
                     MatMut::new(&mut dh_used, batch, hidden)?,
                     Accumulate::Add,
                 )?;
-            } else if let Some(w_all) = &w_all {
+            } else if let Hh::Joint(all) = &weights.hh {
                 // dh_{t-1} = (direct part) + dZH_t · W_hh, one GEMM for the whole batch.
                 let dzh = if self.cell == Cell::GRU { &dzh_gru } else { &dzx };
-                gemm_packed(MatRef::new(&dzh[dz_t], batch, gh)?, w_all, MatMut::new(&mut dh_used, batch, state)?, Accumulate::Overwrite)?;
+                gemm_packed(MatRef::new(&dzh[dz_t], batch, gh)?, all, MatMut::new(&mut dh_used, batch, state)?, Accumulate::Overwrite)?;
             }
             let mask = trace.recurrent_mask.as_deref();
             for (i, (d, &u)) in dh_prev.iter_mut().zip(&dh_used).enumerate() {
@@ -515,6 +502,24 @@ impl<T: Real> RecurrentLayer<T> {
         }
     }
 
+    /// The recurrent weights as every step's products read them, packed once for a sequence:
+    /// transposed for the forward pass (`h·Wᵀ`), as they are for the backward one (`dZ·W`).
+    fn packed_recurrent(&self, transposed: bool) -> Result<Recurrent<'_, T>> {
+        let (hidden, state) = (self.hidden, self.state_size());
+        fn pack<T: Real>(w: &[T], rows: usize, cols: usize, transposed: bool) -> Result<PackedB<'_, T>> {
+            let w = MatRef::new(w, rows, cols)?;
+            Ok(PackedB::new(if transposed { w.t() } else { w }))
+        }
+        let h2 = 2 * hidden;
+        let hh = if self.cell == (Cell::Gru { reset_after: false }) {
+            Hh::ResetBefore { rz: pack(&self.weight_hh[..h2 * hidden], h2, hidden, transposed)?, n: pack(&self.weight_hh[h2 * hidden..], hidden, hidden, transposed)? }
+        } else {
+            Hh::Joint(pack(&self.weight_hh, self.cell.gates() * hidden, state, transposed)?)
+        };
+        let hr = if state < hidden { Some(pack(&self.weight_hr, state, hidden, transposed)?) } else { None };
+        Ok(Recurrent { hh, hr })
+    }
+
     /// `shape` is only formatted for the error, off the hot path of a streaming step.
     fn check_len(&self, what: &str, value: Option<&[T]>, expected: usize, shape: impl FnOnce() -> String) -> Result<()> {
         match value {
@@ -543,14 +548,18 @@ fn recurrent_product<T: Real>(h: &[T], batch: usize, w_t: &PackedB<'_, T>, b: &[
     Ok(())
 }
 
-/// `Wᵀ` for `W [rows, cols]`, to be packed by the first product that needs it.
-fn packed_t<T: Real>(w: &[T], rows: usize, cols: usize) -> Result<PackedB<'_, T>> {
-    Ok(PackedB::new(MatRef::new(w, rows, cols)?.t()))
+/// A layer's recurrent weights, packed (see `RecurrentLayer::packed_recurrent`).
+struct Recurrent<'a, T> {
+    hh: Hh<'a, T>,
+    /// The LSTM projection `W_hr`, when there is one.
+    hr: Option<PackedB<'a, T>>,
 }
 
-/// `W [rows, cols]` as it is, to be packed by the first product that needs it.
-fn packed<T: Real>(w: &[T], rows: usize, cols: usize) -> Result<PackedB<'_, T>> {
-    Ok(PackedB::new(MatRef::new(w, rows, cols)?))
+/// `W_hh` whole, or, for a GRU that resets before the product, its [r, z] rows and its n rows
+/// (two products a step).
+enum Hh<'a, T> {
+    Joint(PackedB<'a, T>),
+    ResetBefore { rz: PackedB<'a, T>, n: PackedB<'a, T> },
 }
 
 impl<T> fmt::Display for RecurrentLayer<T> {
