@@ -32,7 +32,7 @@ export function brainjs() {
   return {
     name: 'brain.js',
     async describe() {
-      return 'plain JS, one sequence at a time (no batches): each repetition times 2 sequences and scales to the batch; time-step networks end in an input-wide output layer instead of Dense(1)';
+      return `plain JS, one sequence at a time (no batches): each repetition times ${SAMPLE} sequences and scales to the batch; time-step networks end in an input-wide output layer instead of Dense(1)`;
     },
     async build(w) {
       if (w.kind === 'charlm') {

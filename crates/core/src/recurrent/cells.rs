@@ -1,4 +1,4 @@
-//! The fused per-row math of each cell: one pass over a row's gates turns pre-activations into
+//! The per-row math of each cell: a few passes over a row's gates turn pre-activations into
 //! the new state (forward) or the state's gradient into pre-activation gradients (backward).
 //! Gate order and formulas are PyTorch's.
 //!
