@@ -236,20 +236,54 @@ fn blocked<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, cols: std::ops::Range<us
 
 /// Packs `src[p0..p0+kc, j0..j0+width]` into panels of `W` columns, each `kc` rows of `W`
 /// values, padding the last panel with zeros. B is packed as it is (`W = NR`); A is packed as
-/// Aᵀ (`W = MR`), so that both panels are read with unit stride by the micro-kernel.
+/// Aᵀ (`W = MR`), so that both panels are read with unit stride by the micro-kernel. Packing
+/// runs once per product (A: once per time step), so the two contiguous layouts get loops
+/// without per-value index arithmetic.
 fn pack<T: Real, const W: usize>(src: MatRef<'_, T>, p0: usize, kc: usize, j0: usize, width: usize, dst: &mut [T]) {
     for (panel, jp) in (0..width).step_by(W).enumerate() {
         let cols = W.min(width - jp);
         let panel_dst = &mut dst[panel * kc * W..(panel + 1) * kc * W];
-        for (p, row) in panel_dst.chunks_exact_mut(W).enumerate() {
-            for (j, x) in row.iter_mut().enumerate() {
-                *x = if j < cols { src.at(p0 + p, j0 + jp + j) } else { T::zero() };
+        if cols < W {
+            panel_dst.fill(T::zero());
+        }
+        if src.row_slice(p0).is_some() {
+            // Rows contiguous: each packed row is a slice of a source row.
+            for (p, out) in panel_dst.chunks_exact_mut(W).enumerate() {
+                let row = src.row_slice(p0 + p).expect("contiguous rows");
+                out[..cols].copy_from_slice(&row[j0 + jp..j0 + jp + cols]);
+            }
+        } else if src.col_slice(j0 + jp).is_some() && cols == W {
+            // Columns contiguous (a transpose): gather W columns, a transpose of the block.
+            let columns: [&[T]; W] = std::array::from_fn(|j| &src.col_slice(j0 + jp + j).expect("contiguous columns")[p0..p0 + kc]);
+            for (p, out) in panel_dst.chunks_exact_mut(W).enumerate() {
+                for (x, column) in out.iter_mut().zip(&columns) {
+                    *x = column[p];
+                }
+            }
+        } else {
+            for (p, out) in panel_dst.chunks_exact_mut(W).enumerate() {
+                for (j, x) in out.iter_mut().enumerate().take(cols) {
+                    *x = src.at(p0 + p, j0 + jp + j);
+                }
             }
         }
     }
 }
 
 fn store_tile<T: Real>(tile: &[[T; NR]; MR], out: Out<T>, i0: usize, j0: usize, rows: usize, cols: usize, add: bool) {
+    if rows == MR && cols == NR {
+        // A whole tile, as nearly all are: fixed-size rows, so the loops unroll into vectors.
+        for (r, tile_row) in tile.iter().enumerate() {
+            // SAFETY: as below, with a whole row of NR columns inside C.
+            let c_row = unsafe { &mut *(out.ptr.add((i0 + r) * out.ld + j0) as *mut [T; NR]) };
+            if add {
+                c_row.iter_mut().zip(tile_row).for_each(|(c, &t)| *c = *c + t);
+            } else {
+                *c_row = *tile_row;
+            }
+        }
+        return;
+    }
     for (r, tile_row) in tile.iter().enumerate().take(rows) {
         // SAFETY: the caller clips `rows` and `cols` to C, and the columns belong to this thread.
         let c_row = unsafe { std::slice::from_raw_parts_mut(out.ptr.add((i0 + r) * out.ld + j0), cols) };
