@@ -356,3 +356,39 @@ fn parameters_have_pytorch_names_and_shapes() {
     assert_eq!(shapes[4], ("weight_hr_l0".to_string(), 2 * 4));
     assert_eq!(RecurrentLayer::<f32>::new(Cell::Lstm { forget_gate: true, peepholes: false, projection: 4 }, 3, 4).unwrap_err().kind(), "ConfigError");
 }
+
+/// With the `parallel` feature a large batch's cells run over threads (at least 4096 state
+/// values a step); each row is still computed by the same code, so nothing may change a bit.
+#[cfg(feature = "parallel")]
+#[test]
+fn a_batch_over_threads_gives_the_same_bits_as_one_thread() {
+    let (steps, batch, input, hidden) = (3, 17, 5, 256);
+    for cell in CELLS {
+        let mut rng = Rng(11);
+        let mut layer = RecurrentLayer::<f32>::new(cell, input, hidden).unwrap();
+        for p in layer.parameters_mut() {
+            p.iter_mut().for_each(|x| *x = (rng.next() * 0.2) as f32);
+        }
+        let x = rng.vec_f32(steps * batch * input);
+        // Ragged, so some rows are frozen while others step.
+        let lengths: Vec<usize> = (0..batch).map(|b| 1 + b % steps).collect();
+        let (bs, bh) = (batch * layer.state_size(), batch * hidden);
+        let (dy, dh_n, dc_n) = (rng.vec_f32(steps * bs), rng.vec_f32(bs), rng.vec_f32(bh));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let (out, trace) = layer.forward(Sequences { x: &x, steps, batch, lengths: Some(&lengths), h0: None, c0: None }).unwrap();
+                let grads = layer.backward(&trace, OutputGradients { dy: Some(&dy), dh_n: Some(&dh_n), dc_n: cell.has_cell_state().then_some(&dc_n[..]) }).unwrap();
+                let mut all = vec![out.y, out.h_n, grads.dx, grads.dh0];
+                all.extend(grads.parameters);
+                all
+            })
+        };
+        let one = run(1);
+        for threads in [2, 3] {
+            for (k, (got, want)) in run(threads).iter().zip(&one).enumerate() {
+                assert!(got.iter().zip(want).all(|(a, b)| a.to_bits() == b.to_bits()), "{layer}, {threads} threads: output {k} differs from 1 thread");
+            }
+        }
+    }
+}

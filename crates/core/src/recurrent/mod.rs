@@ -12,6 +12,7 @@
 
 mod cells;
 mod jordan;
+mod rows;
 mod spec;
 mod stack;
 
@@ -303,23 +304,26 @@ impl<T: Real> RecurrentLayer<T> {
             } else if let Hh::Joint(all) = &weights.hh {
                 // 2. One recurrent product for all gates: ZH = h_{t-1}·W_hhᵀ + b_hh.
                 recurrent_product(h_used, batch, all, &self.bias_hh, state, &mut zh)?;
-                // 3. One fused pass over the gates of every row.
-                for b in (0..batch).filter(|&b| active(b)) {
+                // 3. One fused pass over the gates of each row, rows over threads.
+                let (c_done, c_rest) = c.split_at_mut(if lstm { (t + 1) * bh } else { 0 });
+                let c_prev = if lstm { &c_done[t * bh..] } else { &[][..] };
+                let c_next = if lstm { &mut c_rest[..bh] } else { &mut [][..] };
+                // With a projection the cell's output goes to `m` and is projected below.
+                let out = if projecting { &mut m[t * bh..(t + 1) * bh] } else { &mut *h_next };
+                let gru_t = if gru.is_empty() { &mut [][..] } else { &mut gru[t * bh..(t + 1) * bh] };
+                let parts = rows::rows_mut(&mut gates[t * batch * gh..(t + 1) * batch * gh], batch).into_iter().zip(rows::rows_mut(c_next, batch)).zip(rows::rows_mut(out, batch)).zip(rows::rows_mut(gru_t, batch));
+                let active_rows: Vec<_> = parts.enumerate().filter(|&(b, _)| active(b)).collect();
+                rows::for_each_row(active_rows, bh, |(b, (((gates, c), out), gru))| {
                     let (zx_row, zh_row) = (&zx[grow(b)], &zh[b * gh..(b + 1) * gh]);
                     match self.cell {
-                        Cell::Lstm { forget_gate, .. } => {
-                            let (c_done, c_rest) = c.split_at_mut((t + 1) * bh);
-                            // With a projection the cell's output goes to `m` and is projected below.
-                            let out = if projecting { &mut m[srow(b)] } else { &mut h_next[orow(b)] };
-                            cells::lstm_forward(forget_gate, &self.weight_peephole, zx_row, zh_row, &c_done[srow(b)], &mut gates[grow(b)], &mut c_rest[row(b)], out);
-                        }
-                        Cell::Gru { .. } => cells::gru_forward(zx_row, zh_row, &h_prev[row(b)], &mut gates[grow(b)], &mut gru[srow(b)], &mut h_next[row(b)]),
+                        Cell::Lstm { forget_gate, .. } => cells::lstm_forward(forget_gate, &self.weight_peephole, zx_row, zh_row, &c_prev[row(b)], gates, c, out),
+                        Cell::Gru { .. } => cells::gru_forward(zx_row, zh_row, &h_prev[row(b)], gates, gru, out),
                         Cell::Elman(act) => {
-                            cells::elman_forward(act, zx_row, zh_row, &mut h_next[row(b)]);
-                            gates[grow(b)].copy_from_slice(&h_next[row(b)]);
+                            cells::elman_forward(act, zx_row, zh_row, out);
+                            gates.copy_from_slice(out);
                         }
                     }
-                }
+                });
             }
             if let Some(w_hr) = &weights.hr {
                 // h_t = m_t·W_hrᵀ, one product for the batch (frozen rows are restored below).
@@ -400,29 +404,36 @@ impl<T: Real> RecurrentLayer<T> {
                 }
                 gemm_packed(MatRef::new(&dh_all[t * bs..(t + 1) * bs], batch, state)?, w_hr, MatMut::new(&mut dm, batch, hidden)?, Accumulate::Overwrite)?;
             }
-            for b in (0..batch).filter(|&b| active(b)) {
+            // The cells, rows over threads; peephole gradients add up over the rows, in order.
+            let dz_t = t * batch * gh..(t + 1) * batch * gh;
+            let dzh_t = if dzh_gru.is_empty() { &mut [][..] } else { &mut dzh_gru[dz_t.clone()] };
+            let parts = rows::rows_mut(&mut dzx[dz_t.clone()], batch).into_iter().zip(rows::rows_mut(dzh_t, batch)).zip(rows::rows_mut(&mut dc, batch)).zip(rows::rows_mut(&mut dh_prev, batch));
+            let active_rows: Vec<_> = parts.enumerate().filter(|&(b, _)| active(b)).collect();
+            let cell = |(b, (((dz, dzh), dc), dh_prev)): (usize, (((&mut [T], &mut [T]), &mut [T]), &mut [T])), dpeep: &mut [T]| {
                 let gates = &trace.gates[grow(b)];
                 match self.cell {
                     Cell::Lstm { forget_gate, .. } => {
                         let (c_prev, c_now) = (&trace.c[srow(t, b)], &trace.c[srow(t + 1, b)]);
                         let dh_row = if projecting { &dm[row(b)] } else { &dh[orow(b)] };
-                        cells::lstm_backward(forget_gate, &self.weight_peephole, gates, c_prev, c_now, dh_row, &mut dc[row(b)], &mut dzx[grow(b)], &mut dpeep);
-                        dh_prev[orow(b)].fill(T::zero());
+                        cells::lstm_backward(forget_gate, &self.weight_peephole, gates, c_prev, c_now, dh_row, dc, dz, dpeep);
+                        dh_prev.fill(T::zero());
                     }
                     Cell::Gru { reset_after: true } => {
                         let (h_prev, zh_n) = (&trace.h[osrow(t, b)], &trace.gru[srow(t, b)]);
-                        cells::gru_backward(gates, zh_n, h_prev, &dh[row(b)], &mut dzx[grow(b)], &mut dzh_gru[grow(b)], &mut dh_prev[row(b)]);
+                        cells::gru_backward(gates, zh_n, h_prev, &dh[row(b)], dz, dzh, dh_prev);
                     }
-                    Cell::Gru { reset_after: false } => {
-                        cells::gru_before_output_backward(gates, &trace.h[osrow(t, b)], &dh[row(b)], &mut dzx[grow(b)], &mut dh_prev[row(b)]);
-                    }
+                    Cell::Gru { reset_after: false } => cells::gru_before_output_backward(gates, &trace.h[osrow(t, b)], &dh[row(b)], dz, dh_prev),
                     Cell::Elman(act) => {
-                        cells::elman_backward(act, gates, &dh[row(b)], &mut dzx[grow(b)]);
-                        dh_prev[row(b)].fill(T::zero());
+                        cells::elman_backward(act, gates, &dh[row(b)], dz);
+                        dh_prev.fill(T::zero());
                     }
                 }
+            };
+            if dpeep.is_empty() {
+                rows::for_each_row(active_rows, bh, |r| cell(r, &mut []));
+            } else {
+                active_rows.into_iter().for_each(|r| cell(r, &mut dpeep));
             }
-            let dz_t = t * batch * gh..(t + 1) * batch * gh;
             if let Hh::ResetBefore { rz, n } = &weights.hh {
                 // d(r⊙h_prev) = dZ_n · W_hn, then r's gradient; dh_prev += dZ_rz · W_hh[r,z].
                 gemm_packed(
