@@ -248,14 +248,33 @@ fn pack<T: Real, const W: usize>(src: MatRef<'_, T>, p0: usize, kc: usize, j0: u
         }
         if src.row_slice(p0).is_some() {
             // Rows contiguous: each packed row is a slice of a source row.
+            // A whole panel copies a constant W values a row, which compiles to vector moves;
+            // a copy of variable length is a `memory.copy`, a call into the engine each time.
+            let start = j0 + jp;
             for (p, out) in panel_dst.chunks_exact_mut(W).enumerate() {
                 let row = src.row_slice(p0 + p).expect("contiguous rows");
-                out[..cols].copy_from_slice(&row[j0 + jp..j0 + jp + cols]);
+                if cols == W {
+                    out.copy_from_slice(&row[start..start + W]);
+                } else {
+                    out[..cols].copy_from_slice(&row[start..start + cols]);
+                }
             }
         } else if src.col_slice(j0 + jp).is_some() && cols == W {
             // Columns contiguous (a transpose): gather W columns, a transpose of the block.
+            // Four steps of every column at a time: fixed-size blocks, so no index is checked
+            // and the transpose is a few vector shuffles.
             let columns: [&[T]; W] = std::array::from_fn(|j| &src.col_slice(j0 + jp + j).expect("contiguous columns")[p0..p0 + kc]);
-            for (p, out) in panel_dst.chunks_exact_mut(W).enumerate() {
+            let whole = kc / 4 * 4;
+            for (block, out) in panel_dst[..whole * W].chunks_exact_mut(4 * W).enumerate() {
+                let p = 4 * block;
+                let values: [[T; 4]; W] = std::array::from_fn(|j| columns[j][p..p + 4].try_into().expect("four values"));
+                for q in 0..4 {
+                    for j in 0..W {
+                        out[q * W + j] = values[j][q];
+                    }
+                }
+            }
+            for (p, out) in (whole..kc).zip(panel_dst[whole * W..].chunks_exact_mut(W)) {
                 for (x, column) in out.iter_mut().zip(&columns) {
                     *x = column[p];
                 }
