@@ -247,16 +247,11 @@ impl<T: Real> Optimizer<T> {
                     let (b1, b2, eps) = (c(beta_1), c(beta_2), c(epsilon));
                     let (bc1, bc2) = (c(1.0 - beta_1.powi(t)), c(1.0 - beta_2.powi(t)));
                     let (m, v) = slots.split_at_mut(1);
-                    for i in 0..p.len() {
-                        let d = if decoupled {
-                            p[i] = p[i] - lr_t * wd * p[i];
-                            g[i]
-                        } else {
-                            g[i] + wd * p[i]
-                        };
-                        m[0][i] = b1 * m[0][i] + (one - b1) * d;
-                        v[0][i] = b2 * v[0][i] + (one - b2) * d * d;
-                        p[i] = p[i] - lr_t * (m[0][i] / bc1) / ((v[0][i] / bc2).sqrt() + eps);
+                    let adam = Adam { lr: lr_t, wd, b1, b2, bc1, bc2, eps };
+                    if decoupled {
+                        adam.pass::<true>(p, g, &mut m[0], &mut v[0]);
+                    } else {
+                        adam.pass::<false>(p, g, &mut m[0], &mut v[0]);
                     }
                 }
                 Rule::RmsProp { rho, momentum, epsilon, centered } => {
@@ -297,4 +292,34 @@ impl<T: Real> Optimizer<T> {
 /// The L2 norm of all gradients together, accumulated in f64.
 pub fn global_norm<T: Real>(grads: &[Vec<T>]) -> f64 {
     grads.iter().flatten().map(|g| g.to_f64().unwrap_or(f64::NAN).powi(2)).sum::<f64>().sqrt()
+}
+
+/// One Adam step's constants, in the parameters' type.
+struct Adam<T> {
+    lr: T,
+    wd: T,
+    b1: T,
+    b2: T,
+    bc1: T,
+    bc2: T,
+    eps: T,
+}
+
+impl<T: Real> Adam<T> {
+    /// Updates every value of one parameter. Zipped slices and the weight-decay choice as a
+    /// constant make the loop vectorise; each value goes through the same operations as before.
+    fn pass<const DECOUPLED: bool>(&self, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+        let one = T::one();
+        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            let d = if DECOUPLED {
+                *p = *p - self.lr * self.wd * *p;
+                g
+            } else {
+                g + self.wd * *p
+            };
+            *m = self.b1 * *m + (one - self.b1) * d;
+            *v = self.b2 * *v + (one - self.b2) * d * d;
+            *p = *p - self.lr * (*m / self.bc1) / ((*v / self.bc2).sqrt() + self.eps);
+        }
+    }
 }
