@@ -26,7 +26,12 @@ build_flavour() {
     wasm-pack --quiet build crates/wasm --release --target web --no-pack --no-opt \
     --out-dir "../../pkg/$flavour" --out-name seqwasm "$@"
   # wasm-pack's own wasm-opt would download binaryen; npm's binaryen is already here.
-  npx --no-install wasm-opt -O3 "pkg/$flavour/seqwasm_bg.wasm" -o "pkg/$flavour/seqwasm_bg.wasm"
+  # LLVM leaves `p + 16` as an add before each load, which V8 computes in an integer register;
+  # as the load's offset it is part of the x64 address. Rust's pointers never wrap around
+  # memory, the one case where the two differ, so folding them is safe: the GEMM kernel went
+  # from 90% to 99% of the same kernel compiled natively, W2 and W3 3–5% faster.
+  npx --no-install wasm-opt -O3 --low-memory-unused --optimize-added-constants-propagate \
+    "pkg/$flavour/seqwasm_bg.wasm" -o "pkg/$flavour/seqwasm_bg.wasm"
 }
 
 link_args=""
