@@ -59,7 +59,7 @@ export async function models(mode, peaks) {
     brainjs(),
   ];
   const relaxed = (await relaxedAvailable()) === true ? [seqwasm({ worker: false, threads: 1, relaxedSimd: true }), seqwasm({ worker: false, threads: cores, relaxedSimd: true })] : [];
-  const ours = [seqwasm({ worker: false, threads: 1 }), seqwasm({ worker: false, threads: cores }), seqwasm({ worker: true, threads: cores }), ...relaxed];
+  const ours = [seqwasm({ worker: false, threads: 1 }), seqwasm({ worker: false, threads: cores }), seqwasm({ worker: true, threads: 1 }), seqwasm({ worker: true, threads: cores }), ...relaxed];
   const systems = [...ours, ...peers];
   const peakOf = new Map(ours.map((s) => [s.name, s.relaxed ? peaks.relaxed : peaks.simd]));
   const notes = [];
