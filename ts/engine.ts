@@ -38,9 +38,9 @@ export class Engine {
     const glue = await importGlue(choice.flavour as 'threads' | 'relaxedThreads');
     const exports = await glue.default({ module_or_path: module });
     const memory = (exports as unknown as { memory: WebAssembly.Memory }).memory;
-    // The threads first: rayon's build_global waits until every one of them has started.
+    // This thread is the pool's first thread (it runs the calls); the others are workers.
     const started = await Promise.allSettled(
-      Array.from({ length: choice.threads }, () => platform.spawnPoolThread({ flavour: choice.flavour, module, memory })),
+      Array.from({ length: choice.threads - 1 }, () => platform.spawnPoolThread({ flavour: choice.flavour, module, memory })),
     );
     const pool = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
