@@ -357,13 +357,15 @@ fn parameters_have_pytorch_names_and_shapes() {
     assert_eq!(RecurrentLayer::<f32>::new(Cell::Lstm { forget_gate: true, peepholes: false, projection: 4 }, 3, 4).unwrap_err().kind(), "ConfigError");
 }
 
-/// With the `parallel` feature a large batch's cells run over threads (at least 4096 state
-/// values a step); each row is still computed by the same code, so nothing may change a bit.
+/// With the `parallel` feature a large batch runs over threads: in parts of rows that each run
+/// the whole sequence (at least 16 rows), and with its cells over threads (at least 4096 state
+/// values a step). Each row is still computed by the same code, so nothing may change a bit,
+/// with initial states, ragged lengths and dropout masks sliced to each part.
 #[cfg(feature = "parallel")]
 #[test]
 fn a_batch_over_threads_gives_the_same_bits_as_one_thread() {
-    let (steps, batch, input, hidden) = (3, 17, 5, 256);
-    for cell in CELLS {
+    let (steps, input, hidden) = (3, 5, 256);
+    for (batch, cell) in [17, 40].into_iter().flat_map(|b| CELLS.map(|c| (b, c))) {
         let mut rng = Rng(11);
         let mut layer = RecurrentLayer::<f32>::new(cell, input, hidden).unwrap();
         for p in layer.parameters_mut() {
@@ -374,12 +376,17 @@ fn a_batch_over_threads_gives_the_same_bits_as_one_thread() {
         let lengths: Vec<usize> = (0..batch).map(|b| 1 + b % steps).collect();
         let (bs, bh) = (batch * layer.state_size(), batch * hidden);
         let (dy, dh_n, dc_n) = (rng.vec_f32(steps * bs), rng.vec_f32(bs), rng.vec_f32(bh));
+        let (h0, c0) = (rng.vec_f32(bs), rng.vec_f32(bh));
+        let keep = |v: f64| if v > 0.0 { 2.0 } else { 0.0 };
+        let (input_mask, recurrent_mask): (Vec<f32>, Vec<f32>) = ((0..batch * input).map(|_| keep(rng.next())).collect(), (0..bs).map(|_| keep(rng.next())).collect());
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
-                let (out, trace) = layer.forward(Sequences { x: &x, steps, batch, lengths: Some(&lengths), h0: None, c0: None }).unwrap();
+                let seq = Sequences { x: &x, steps, batch, lengths: Some(&lengths), h0: Some(&h0), c0: cell.has_cell_state().then_some(&c0[..]) };
+                let masks = DropoutMasks { input: Some(&input_mask), recurrent: Some(&recurrent_mask) };
+                let (out, trace) = layer.forward_with_dropout(seq, masks).unwrap();
                 let grads = layer.backward(&trace, OutputGradients { dy: Some(&dy), dh_n: Some(&dh_n), dc_n: cell.has_cell_state().then_some(&dc_n[..]) }).unwrap();
-                let mut all = vec![out.y, out.h_n, grads.dx, grads.dh0];
+                let mut all = vec![out.y, out.h_n, out.c_n.unwrap_or_default(), grads.dx, grads.dh0, grads.dc0.unwrap_or_default(), grads.dh_norms];
                 all.extend(grads.parameters);
                 all
             })
@@ -387,7 +394,7 @@ fn a_batch_over_threads_gives_the_same_bits_as_one_thread() {
         let one = run(1);
         for threads in [2, 3] {
             for (k, (got, want)) in run(threads).iter().zip(&one).enumerate() {
-                assert!(got.iter().zip(want).all(|(a, b)| a.to_bits() == b.to_bits()), "{layer}, {threads} threads: output {k} differs from 1 thread");
+                assert!(got.len() == want.len() && got.iter().zip(want).all(|(a, b)| a.to_bits() == b.to_bits()), "{layer}, batch {batch}, {threads} threads: output {k} differs from 1 thread");
             }
         }
     }

@@ -12,6 +12,7 @@
 
 mod cells;
 mod jordan;
+mod parts;
 mod rows;
 mod spec;
 mod stack;
@@ -131,6 +132,15 @@ pub struct Trace<T> {
     gru: Vec<T>,
     input_mask: Option<Vec<T>>,
     recurrent_mask: Option<Vec<T>>,
+    /// The traces of the row parts that ran apart (see `parts`), when the fields above are empty.
+    parts: Vec<Trace<T>>,
+}
+
+impl<T> Trace<T> {
+    fn empty(steps: usize, batch: usize, lengths: Vec<usize>) -> Self {
+        let none = Vec::new;
+        Trace { steps, batch, lengths, x: none(), h: none(), m: none(), c: none(), gates: none(), gru: none(), input_mask: None, recurrent_mask: None, parts: Vec::new() }
+    }
 }
 
 /// Variational dropout masks for training (Gal and Ghahramani; Keras `dropout` and
@@ -234,14 +244,24 @@ impl<T: Real> RecurrentLayer<T> {
 
     /// `forward` with variational dropout masks (training).
     pub fn forward_with_dropout(&self, seq: Sequences<'_, T>, masks: DropoutMasks<'_, T>) -> Result<(Output<T>, Trace<T>)> {
+        let lengths = self.check_input(&seq)?;
+        let (batch, state) = (seq.batch, self.state_size());
+        self.check_len("input dropout mask", masks.input, batch * self.input, || format!("[B={batch}, I={}]", self.input))?;
+        self.check_len("recurrent dropout mask", masks.recurrent, batch * state, || format!("[B={batch}, H={state}]"))?;
+        #[cfg(feature = "parallel")]
+        if let Some(parts) = parts::split(batch) {
+            return parts::forward(self, seq, masks, &lengths, &parts);
+        }
+        self.forward_rows(seq, masks, lengths)
+    }
+
+    /// The forward pass over rows whose input, masks and `lengths` were checked.
+    fn forward_rows(&self, seq: Sequences<'_, T>, masks: DropoutMasks<'_, T>, lengths: Vec<usize>) -> Result<(Output<T>, Trace<T>)> {
         let (steps, batch, hidden) = (seq.steps, seq.batch, self.hidden);
         let gh = self.cell.gates() * hidden;
-        let lengths = self.check_input(&seq)?;
         // h and the output are `state` wide (the projection); c and the gates `hidden`.
         let (state, bh) = (self.state_size(), batch * hidden);
         let (bs, projecting) = (batch * state, state < hidden);
-        self.check_len("input dropout mask", masks.input, batch * self.input, || format!("[B={batch}, I={}]", self.input))?;
-        self.check_len("recurrent dropout mask", masks.recurrent, bs, || format!("[B={batch}, H={state}]"))?;
         let x = mask_rows(seq.x, masks.input, self.input, batch).into_owned();
         let mut h_masked = if masks.recurrent.is_some() { vec![T::zero(); bs] } else { Vec::new() };
 
@@ -344,21 +364,37 @@ impl<T: Real> RecurrentLayer<T> {
 
         let output = Output { y, h_n: h[steps * bs..].to_vec(), c_n: lstm.then(|| c[steps * bh..].to_vec()) };
         let (input_mask, recurrent_mask) = (masks.input.map(<[T]>::to_vec), masks.recurrent.map(<[T]>::to_vec));
-        let trace = Trace { steps, batch, lengths, x, h, m, c, gates, gru, input_mask, recurrent_mask };
+        let trace = Trace { steps, batch, lengths, x, h, m, c, gates, gru, input_mask, recurrent_mask, parts: Vec::new() };
         Ok((output, trace))
     }
 
     pub fn backward(&self, trace: &Trace<T>, grads: OutputGradients<'_, T>) -> Result<Gradients<T>> {
         let Trace { steps, batch, .. } = *trace;
+        let (hidden, state) = (self.hidden, self.state_size());
+        self.check_len("dy", grads.dy, steps * batch * state, || format!("[T={steps}, B={batch}, H={state}]"))?;
+        self.check_len("dh_n", grads.dh_n, batch * state, || format!("[B={batch}, H={state}]"))?;
+        if self.cell.has_cell_state() {
+            self.check_len("dc_n", grads.dc_n, batch * hidden, || format!("[B={batch}, H={hidden}]"))?;
+        }
+        let weights = self.packed_recurrent(false)?;
+        #[cfg(feature = "parallel")]
+        if !trace.parts.is_empty() && self.weight_peephole.is_empty() {
+            return parts::backward(self, trace, grads, &weights);
+        }
+        let merged = (!trace.parts.is_empty()).then(|| parts::merge(trace, true));
+        let trace = merged.as_ref().unwrap_or(trace);
+        let steps = self.backward_steps(trace, grads, &weights, false)?;
+        self.weight_gradients(trace, steps)
+    }
+
+    /// The time loop of `backward`: every step's pre-activation gradients, and the gradients
+    /// that reach the initial states. `record` keeps dL/dh of every step in `dh_steps`.
+    fn backward_steps(&self, trace: &Trace<T>, grads: OutputGradients<'_, T>, weights: &Recurrent<'_, T>, record: bool) -> Result<Steps<T>> {
+        let Trace { steps, batch, .. } = *trace;
         let hidden = self.hidden;
         let (bh, gh) = (batch * hidden, self.cell.gates() * hidden);
         let (state, lstm) = (self.state_size(), self.cell.has_cell_state());
         let (bs, projecting) = (batch * state, state < hidden);
-        self.check_len("dy", grads.dy, steps * bs, || format!("[T={steps}, B={batch}, H={state}]"))?;
-        self.check_len("dh_n", grads.dh_n, bs, || format!("[B={batch}, H={state}]"))?;
-        if lstm {
-            self.check_len("dc_n", grads.dc_n, bh, || format!("[B={batch}, H={hidden}]"))?;
-        }
         let reset_before = self.cell == (Cell::Gru { reset_after: false });
 
         let mut dzx = zeros(self, trace.gates.len())?;
@@ -376,8 +412,8 @@ impl<T: Real> RecurrentLayer<T> {
         let (mut dh_all, mut dm) = if projecting { (zeros(self, steps * bs)?, vec![T::zero(); bh]) } else { (Vec::new(), Vec::new()) };
         let mut dpeep = vec![T::zero(); self.weight_peephole.len()];
         let mut dh_norms = vec![T::zero(); steps];
+        let mut dh_steps = if record { zeros(self, steps * bs)? } else { Vec::new() };
         let h2 = 2 * hidden;
-        let weights = self.packed_recurrent(false)?;
 
         for t in (0..steps).rev() {
             let active = |b: usize| t < trace.lengths[b];
@@ -395,6 +431,9 @@ impl<T: Real> RecurrentLayer<T> {
                 }
             }
             dh_norms[t] = dh.iter().fold(T::zero(), |a, &v| a + v * v).sqrt();
+            if record {
+                dh_steps[t * bs..(t + 1) * bs].copy_from_slice(&dh);
+            }
             if let Some(w_hr) = &weights.hr {
                 // dL/dm = dL/dh · W_hr for the active rows; W_hr's gradient is summed after the loop.
                 for b in 0..batch {
@@ -463,6 +502,17 @@ impl<T: Real> RecurrentLayer<T> {
             }
             std::mem::swap(&mut dh, &mut dh_prev);
         }
+        Ok(Steps { dzx, dzh_gru, dh, dc, dh_all, dpeep, dh_norms, dh_steps })
+    }
+
+    /// The weight gradients of `backward` from the time loop's `steps`.
+    fn weight_gradients(&self, trace: &Trace<T>, steps: Steps<T>) -> Result<Gradients<T>> {
+        let Steps { dzx, dzh_gru, dh, dc, dh_all, dpeep, dh_norms, .. } = steps;
+        let Trace { steps, batch, .. } = *trace;
+        let (gh, state, lstm) = (self.cell.gates() * self.hidden, self.state_size(), self.cell.has_cell_state());
+        let (hidden, projecting) = (self.hidden, state < self.hidden);
+        let reset_before = self.cell == (Cell::Gru { reset_after: false });
+        let h_used_all = mask_rows(&trace.h[..steps * batch * state], trace.recurrent_mask.as_deref(), state, batch);
 
         // The weight gradients of the whole sequence, one GEMM each.
         let rows = steps * batch;
@@ -557,6 +607,24 @@ fn recurrent_product<T: Real>(h: &[T], batch: usize, w_t: &PackedB<'_, T>, b: &[
     gemm_packed(MatRef::new(h, batch, hidden)?, w_t, MatMut::new(out, batch, b.len())?, Accumulate::Overwrite)?;
     add_rows(out, b);
     Ok(())
+}
+
+/// What the time loop of `backward` hands to the weight gradients (see `backward_steps`).
+struct Steps<T> {
+    /// `[steps, batch, G·H]`: dL/d(input pre-activations), and for the reset-after GRU the
+    /// recurrent ones (`dzh_gru`; every other cell shares `dzx`).
+    dzx: Vec<T>,
+    dzh_gru: Vec<T>,
+    /// dL/dh_0 and dL/dc_0.
+    dh: Vec<T>,
+    dc: Vec<T>,
+    /// With a projection: dL/dh of every step, for W_hr's gradient.
+    dh_all: Vec<T>,
+    dpeep: Vec<T>,
+    dh_norms: Vec<T>,
+    /// dL/dh of every step `[steps, batch, state]`, when recorded (for the parts' norms).
+    #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
+    dh_steps: Vec<T>,
 }
 
 /// A layer's recurrent weights, packed (see `RecurrentLayer::packed_recurrent`).
