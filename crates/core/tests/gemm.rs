@@ -173,26 +173,31 @@ fn a_packed_b_checks_shapes_like_gemm() {
     assert!(matches!(err, Error::Shape { .. }), "{err}");
 }
 
+/// Wide products are split over threads by columns, narrow ones (64 columns: a small input's
+/// weight gradient) by rows, A as it is or transposed; neither may change a bit.
 #[cfg(feature = "parallel")]
 #[test]
 fn threads_give_the_same_bits_as_one_thread() {
-    let mut rng = Rng(5);
-    let (m, k, n) = (64, 255, 1000);
-    let (a, b) = (rng.vec_f32(m * k), rng.vec_f32(k * n));
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let mut c = vec![0.0f32; m * n];
-        pool.install(|| gemm(MatRef::new(&a, m, k).unwrap(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite)).unwrap();
-        // And from panels packed once, split over the same column ranges.
-        let packed = PackedB::new(MatRef::new(&b, k, n).unwrap());
-        let mut from_panels = vec![0.0f32; m * n];
-        pool.install(|| gemm_packed(MatRef::new(&a, m, k).unwrap(), &packed, MatMut::new(&mut from_panels, m, n).unwrap(), Accumulate::Overwrite)).unwrap();
-        assert!(c.iter().zip(&from_panels).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads: packed differs");
-        c
-    };
-    let one = run(1);
-    assert_close(&one, &naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]), k, "1 thread");
-    for threads in [2, 3] {
-        assert!(run(threads).iter().zip(&one).all(|(x, y)| x.to_bits() == y.to_bits()), "{threads} threads differ from 1");
+    for (m, k, n, transposed) in [(64, 255, 1000, false), (1030, 300, 64, false), (1024, 700, 64, true)] {
+        let mut rng = Rng(5);
+        let (a, b) = (rng.vec_f32(m * k), rng.vec_f32(k * n));
+        let a_view = || if transposed { MatRef::new(&a, k, m).unwrap().t() } else { MatRef::new(&a, m, k).unwrap() };
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut c = vec![0.0f32; m * n];
+            pool.install(|| gemm(a_view(), MatRef::new(&b, k, n).unwrap(), MatMut::new(&mut c, m, n).unwrap(), Accumulate::Overwrite)).unwrap();
+            // And from panels packed once, split over the same ranges.
+            let packed = PackedB::new(MatRef::new(&b, k, n).unwrap());
+            let mut from_panels = vec![0.0f32; m * n];
+            pool.install(|| gemm_packed(a_view(), &packed, MatMut::new(&mut from_panels, m, n).unwrap(), Accumulate::Overwrite)).unwrap();
+            assert!(c.iter().zip(&from_panels).all(|(x, y)| x.to_bits() == y.to_bits()), "{m}×{k}×{n}, {threads} threads: packed differs");
+            c
+        };
+        let one = run(1);
+        let at = |i: usize, p: usize| if transposed { a[p * m + i] } else { a[i * k + p] };
+        assert_close(&one, &naive(m, k, n, at, |p, j| b[p * n + j]), k, &format!("{m}×{k}×{n}, 1 thread"));
+        for threads in [2, 3] {
+            assert!(run(threads).iter().zip(&one).all(|(x, y)| x.to_bits() == y.to_bits()), "{m}×{k}×{n}: {threads} threads differ from 1");
+        }
     }
 }

@@ -138,11 +138,16 @@ struct Out<T> {
 unsafe impl<T: Send> Send for Out<T> {}
 unsafe impl<T: Sync> Sync for Out<T> {}
 
+#[cfg(feature = "parallel")]
 impl<T> Out<T> {
-    #[cfg(feature = "parallel")]
     fn columns_from(self, j0: usize) -> Self {
         // SAFETY: j0 < n, so the pointer stays inside row 0 of C.
         Out { ptr: unsafe { self.ptr.add(j0) }, ld: self.ld }
+    }
+
+    fn rows_from(self, i0: usize) -> Self {
+        // SAFETY: i0 < m, so the pointer stays inside C.
+        Out { ptr: unsafe { self.ptr.add(i0 * self.ld) }, ld: self.ld }
     }
 }
 
@@ -151,22 +156,32 @@ impl<T> Out<T> {
 #[cfg(feature = "parallel")]
 const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 
-/// Splits C into column ranges whose width depends only on the shape, never on the number of
-/// threads, so that every element is computed by the same instructions in the same order and
-/// the result is bit-identical whatever the thread count.
+/// Splits C into column ranges, or into row ranges when it has too few columns for two (the
+/// narrow products of a small input's weight gradient), and runs them over threads. Every
+/// element is computed by the same instructions in the same order whichever range holds it, so
+/// the result is bit-identical whatever the split and the thread count.
 fn split_columns<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, panels: Panels<'_, T>, out: Out<T>, mode: Accumulate) {
     #[cfg(feature = "parallel")]
     {
-        let n = b.cols();
-        if 2 * a.rows() * a.cols() * n >= PARALLEL_MIN_FLOPS && n > NR {
-            use rayon::prelude::*;
-            let width = (n / 8).max(64).next_multiple_of(NR);
-            (0..n.div_ceil(width)).into_par_iter().for_each(|chunk| {
-                let j0 = chunk * width;
-                let j1 = (j0 + width).min(n);
-                blocked(a, b, j0..j1, panels, out.columns_from(j0), mode);
-            });
-            return;
+        use rayon::prelude::*;
+        let (m, n) = (a.rows(), b.cols());
+        let chunk = |len: usize, step: usize| (len / 8).max(64).next_multiple_of(step);
+        if 2 * m * a.cols() * n >= PARALLEL_MIN_FLOPS {
+            let (width, height) = (chunk(n, NR), chunk(m, MR));
+            if n > width {
+                (0..n.div_ceil(width)).into_par_iter().for_each(|c| {
+                    let j0 = c * width;
+                    blocked(a, b, j0..(j0 + width).min(n), panels, out.columns_from(j0), mode);
+                });
+                return;
+            }
+            if m > height {
+                (0..m.div_ceil(height)).into_par_iter().for_each(|r| {
+                    let i0 = r * height;
+                    blocked(a.row_range(i0..(i0 + height).min(m)), b, 0..n, panels, out.rows_from(i0), mode);
+                });
+                return;
+            }
         }
     }
     blocked(a, b, 0..b.cols(), panels, out, mode);

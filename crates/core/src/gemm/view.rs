@@ -42,6 +42,12 @@ impl<'a, T: Copy> MatRef<'a, T> {
         self.cols
     }
 
+    /// Rows `rows` of the view, as a view of the same data.
+    #[cfg(feature = "parallel")]
+    pub(crate) fn row_range(self, rows: std::ops::Range<usize>) -> Self {
+        MatRef { data: &self.data[(rows.start * self.rs).min(self.data.len())..], rows: rows.len(), ..self }
+    }
+
     /// Row `i` as a slice, when the row is contiguous.
     pub(crate) fn row_slice(&self, i: usize) -> Option<&'a [T]> {
         (self.cs == 1).then(|| &self.data[i * self.rs..i * self.rs + self.cols])
