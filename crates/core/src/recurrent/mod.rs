@@ -136,7 +136,13 @@ pub struct Trace<T> {
     parts: Vec<Trace<T>>,
 }
 
-impl<T> Trace<T> {
+impl<T: Real> Trace<T> {
+    /// `h_{t−1}` of every step as the recurrent products read it: masked while training with
+    /// recurrent dropout. `state` is the layer's state size.
+    fn h_used(&self, state: usize) -> Cow<'_, [T]> {
+        mask_rows(&self.h[..self.steps * self.batch * state], self.recurrent_mask.as_deref(), state, self.batch)
+    }
+
     fn empty(steps: usize, batch: usize, lengths: Vec<usize>) -> Self {
         let none = Vec::new;
         Trace { steps, batch, lengths, x: none(), h: none(), m: none(), c: none(), gates: none(), gru: none(), input_mask: None, recurrent_mask: None, parts: Vec::new() }
@@ -383,13 +389,15 @@ impl<T: Real> RecurrentLayer<T> {
         }
         let merged = (!trace.parts.is_empty()).then(|| parts::merge(trace, true));
         let trace = merged.as_ref().unwrap_or(trace);
-        let steps = self.backward_steps(trace, grads, &weights, false)?;
-        self.weight_gradients(trace, steps)
+        let h_used = trace.h_used(state);
+        let steps = self.backward_steps(trace, &h_used, grads, &weights, false)?;
+        self.weight_gradients(trace, &h_used, steps)
     }
 
     /// The time loop of `backward`: every step's pre-activation gradients, and the gradients
-    /// that reach the initial states. `record` keeps dL/dh of every step in `dh_steps`.
-    fn backward_steps(&self, trace: &Trace<T>, grads: OutputGradients<'_, T>, weights: &Recurrent<'_, T>, record: bool) -> Result<Steps<T>> {
+    /// that reach the initial states. `h_used_all` is `trace.h_used`; `record` keeps dL/dh of
+    /// every step in `dh_steps`.
+    fn backward_steps(&self, trace: &Trace<T>, h_used_all: &[T], grads: OutputGradients<'_, T>, weights: &Recurrent<'_, T>, record: bool) -> Result<Steps<T>> {
         let Trace { steps, batch, .. } = *trace;
         let hidden = self.hidden;
         let (bh, gh) = (batch * hidden, self.cell.gates() * hidden);
@@ -407,7 +415,6 @@ impl<T: Real> RecurrentLayer<T> {
         let mut d_reset_h = if reset_before { vec![T::zero(); bh] } else { Vec::new() };
         // dL/d(the state as the products read it), masked back into dh_prev each step.
         let mut dh_used = vec![T::zero(); bs];
-        let h_used_all = mask_rows(&trace.h[..steps * bs], trace.recurrent_mask.as_deref(), state, batch);
         // With a projection: dL/dh of every step (for W_hr's gradient) and dL/dm of this step.
         let (mut dh_all, mut dm) = if projecting { (zeros(self, steps * bs)?, vec![T::zero(); bh]) } else { (Vec::new(), Vec::new()) };
         let mut dpeep = vec![T::zero(); self.weight_peephole.len()];
@@ -506,18 +513,17 @@ impl<T: Real> RecurrentLayer<T> {
     }
 
     /// The weight gradients of `backward` from the time loop's `steps`.
-    fn weight_gradients(&self, trace: &Trace<T>, steps: Steps<T>) -> Result<Gradients<T>> {
+    fn weight_gradients(&self, trace: &Trace<T>, h_used_all: &[T], steps: Steps<T>) -> Result<Gradients<T>> {
         let Steps { dzx, dzh_gru, dh, dc, dh_all, dpeep, dh_norms, .. } = steps;
         let Trace { steps, batch, .. } = *trace;
         let (gh, state, lstm) = (self.cell.gates() * self.hidden, self.state_size(), self.cell.has_cell_state());
         let (hidden, projecting) = (self.hidden, state < self.hidden);
         let reset_before = self.cell == (Cell::Gru { reset_after: false });
-        let h_used_all = mask_rows(&trace.h[..steps * batch * state], trace.recurrent_mask.as_deref(), state, batch);
 
         // The weight gradients of the whole sequence, one GEMM each.
         let rows = steps * batch;
         let dzh = if self.cell == Cell::GRU { &dzh_gru } else { &dzx };
-        let h_prev_all = MatRef::new(&h_used_all, rows, state)?;
+        let h_prev_all = MatRef::new(h_used_all, rows, state)?;
         let mut weight_ih = vec![T::zero(); gh * self.input];
         gemm(MatRef::new(&dzx, rows, gh)?.t(), MatRef::new(&trace.x, rows, self.input)?, MatMut::new(&mut weight_ih, gh, self.input)?, Accumulate::Overwrite)?;
         let mut weight_hh = vec![T::zero(); gh * state];

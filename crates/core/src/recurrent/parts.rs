@@ -65,7 +65,7 @@ pub(super) fn backward<T: Real>(layer: &RecurrentLayer<T>, trace: &Trace<T>, gra
         .map(|(part, rows)| {
             let dy = grads.dy.map(|dy| take_rows(dy, steps, batch, rows));
             let grads = OutputGradients { dy: dy.as_deref(), dh_n: rows_of(grads.dh_n, rows, state), dc_n: rows_of(grads.dc_n, rows, hidden) };
-            layer.backward_steps(part, grads, weights, true)
+            layer.backward_steps(part, &part.h_used(state), grads, weights, true)
         })
         .collect::<Result<Vec<_>>>()?;
     let time_major = |field: fn(&Steps<T>) -> &[T]| interleave(done.iter().map(field), steps);
@@ -83,7 +83,8 @@ pub(super) fn backward<T: Real>(layer: &RecurrentLayer<T>, trace: &Trace<T>, gra
         dh_norms,
         dh_steps: Vec::new(),
     };
-    layer.weight_gradients(&merge(trace, false), all)
+    let merged = merge(trace, false);
+    layer.weight_gradients(&merged, &merged.h_used(state), all)
 }
 
 /// The whole batch's trace from its parts' traces; without `with_tape`, only what the weight
