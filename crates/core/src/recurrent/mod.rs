@@ -437,7 +437,7 @@ impl<T: Real> RecurrentLayer<T> {
                     dh[orow(b)].iter_mut().zip(&dy[osrow(t, b)]).for_each(|(d, &g)| *d = *d + g);
                 }
             }
-            dh_norms[t] = dh.iter().fold(T::zero(), |a, &v| a + v * v).sqrt();
+            dh_norms[t] = norm(&dh);
             if record {
                 dh_steps[t * bs..(t + 1) * bs].copy_from_slice(&dh);
             }
@@ -656,6 +656,11 @@ impl<T> fmt::Display for RecurrentLayer<T> {
         };
         write!(f, "{name} layer (input {}, hidden {})", self.input, self.hidden)
     }
+}
+
+/// The Euclidean norm, summed in order.
+fn norm<T: Real>(v: &[T]) -> T {
+    v.iter().fold(T::zero(), |a, &x| a + x * x).sqrt()
 }
 
 fn add_rows<T: Real>(matrix: &mut [T], bias: &[T]) {

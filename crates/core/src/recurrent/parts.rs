@@ -11,7 +11,7 @@ use super::Trace;
 use crate::real::Real;
 #[cfg(feature = "parallel")]
 use {
-    super::{DropoutMasks, Gradients, Output, OutputGradients, Recurrent, RecurrentLayer, Sequences, Steps},
+    super::{norm, DropoutMasks, Gradients, Output, OutputGradients, Recurrent, RecurrentLayer, Sequences, Steps},
     crate::{real::MR, Result},
     rayon::prelude::*,
     std::ops::Range,
@@ -56,8 +56,11 @@ pub(super) fn forward<T: Real>(layer: &RecurrentLayer<T>, seq: Sequences<'_, T>,
 /// the weight gradients over the whole batch (a sum over every row, as without parts).
 pub(super) fn backward<T: Real>(layer: &RecurrentLayer<T>, trace: &Trace<T>, grads: OutputGradients<'_, T>, weights: &Recurrent<'_, T>) -> Result<Gradients<T>> {
     let (steps, batch, state, hidden) = (trace.steps, trace.batch, layer.state_size(), layer.hidden);
-    let mut start = 0;
-    let rows: Vec<Range<usize>> = trace.parts.iter().map(|p| (start, start += p.batch).0..start).collect();
+    let rows: Vec<Range<usize>> = trace.parts.iter().scan(0, |start, part| {
+        let rows = *start..*start + part.batch;
+        *start = rows.end;
+        Some(rows)
+    }).collect();
     let done = trace
         .parts
         .par_iter()
@@ -70,9 +73,9 @@ pub(super) fn backward<T: Real>(layer: &RecurrentLayer<T>, trace: &Trace<T>, gra
         .collect::<Result<Vec<_>>>()?;
     let time_major = |field: fn(&Steps<T>) -> &[T]| interleave(done.iter().map(field), steps);
     let batch_major = |field: fn(&Steps<T>) -> &[T]| done.iter().flat_map(|s| field(s).iter().copied()).collect();
-    // ‖dL/dh_t‖ over the whole batch, summed in row order as one loop over the batch sums it.
+    // ‖dL/dh_t‖ over the whole batch, in row order as the loop over the whole batch sums it.
     let dh_steps = time_major(|s| &s.dh_steps);
-    let dh_norms = (0..steps).map(|t| dh_steps[t * batch * state..(t + 1) * batch * state].iter().fold(T::zero(), |a, &v| a + v * v).sqrt()).collect();
+    let dh_norms = dh_steps.chunks_exact(batch * state).map(norm).collect();
     let all = Steps {
         dzx: time_major(|s| &s.dzx),
         dzh_gru: time_major(|s| &s.dzh_gru),
