@@ -87,7 +87,7 @@ fn product<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, packed: Option<&PackedB<
         Some(p) if a.cols() > 0 => Panels::Ready(p.panels()),
         _ => Panels::Pack,
     };
-    split_columns(a, b, panels, out, mode);
+    split_over_threads(a, b, panels, out, mode);
     Ok(())
 }
 
@@ -160,7 +160,7 @@ const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 /// narrow products of a small input's weight gradient), and runs them over threads. Every
 /// element is computed by the same instructions in the same order whichever range holds it, so
 /// the result is bit-identical whatever the split and the thread count.
-fn split_columns<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, panels: Panels<'_, T>, out: Out<T>, mode: Accumulate) {
+fn split_over_threads<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, panels: Panels<'_, T>, out: Out<T>, mode: Accumulate) {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
