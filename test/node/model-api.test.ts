@@ -96,6 +96,21 @@ describe.each(placements)('the model API $name', ({ options }) => {
     await seqModel.dispose();
   });
 
+  it('streams a batch of one through the few-rows product as a batch of eight computes it', async () => {
+    // A batch of one reads the weights row by row, a batch of eight through the packed GEMM:
+    // sizes that leave remainders in both (input 5, hidden 13: 52 gate rows) must agree.
+    const lstm = await sequential([{ type: 'lstm', units: 13, return_sequences: true }], { input: 5, seed: 4, ...options });
+    const steps = 3;
+    const x = Float32Array.from({ length: 8 * steps * 5 }, (_, i) => Math.sin(i * 0.7));
+    const batch = await lstm.predict({ data: x, shape: [8, steps, 5] });
+    const stream = lstm.stream();
+    for (let t = 0; t < steps; t++) {
+      const y = await stream.step({ data: x.subarray(t * 5, (t + 1) * 5), shape: [1, 5] });
+      y.data.forEach((v, j) => expect(v).toBeCloseTo(batch.data[t * 13 + j], 6));
+    }
+    await lstm.dispose();
+  });
+
   it('stops early and restores the best weights', async () => {
     const m = await sequential([{ type: 'gru', units: 4 }, { type: 'dense', units: 1 }], { input: 1, seed: 5, ...options });
     // A step size too large to settle, so the validation loss wanders.

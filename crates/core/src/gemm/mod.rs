@@ -92,26 +92,21 @@ fn product<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, packed: Option<&PackedB<
 }
 
 /// A product with a few rows of A against a transposed B (`X·Wᵀ` for a batch of one to four,
-/// as a streaming step is): dot products of contiguous rows, with nothing packed, so the
-/// weights are read once and not copied. The choice depends only on shape and layout, so the
-/// bits still do not depend on the thread count.
+/// as a streaming step is): each row of A against the rows of W (`Real::dot_rows`), with
+/// nothing packed, so the weights are read once and not copied. The choice depends only on
+/// shape and layout, so the bits still do not depend on the thread count.
 fn few_rows<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode: Accumulate) {
     let n = c.cols();
     let out = c.into_slice();
-    for i in 0..a.rows() {
+    let (w, stride) = b.columns().expect("checked contiguous");
+    let mut sums = if mode == Accumulate::Add { vec![T::zero(); n] } else { Vec::new() };
+    for (i, c_row) in out.chunks_exact_mut(n).enumerate() {
         let row = a.row_slice(i).expect("checked contiguous");
-        let col = |j: usize| b.col_slice(j).expect("checked contiguous");
-        let mut put = |j: usize, v: T| {
-            let cell = &mut out[i * n + j];
-            *cell = if mode == Accumulate::Add { *cell + v } else { v };
-        };
-        let quads = n / 4 * 4;
-        for j in (0..quads).step_by(4) {
-            let values = T::dot4(row, [col(j), col(j + 1), col(j + 2), col(j + 3)]);
-            values.into_iter().enumerate().for_each(|(q, v)| put(j + q, v));
-        }
-        for j in quads..n {
-            put(j, T::dot(row, col(j)));
+        if mode == Accumulate::Add {
+            T::dot_rows(row, w, stride, &mut sums);
+            c_row.iter_mut().zip(&sums).for_each(|(c, &s)| *c = *c + s);
+        } else {
+            T::dot_rows(row, w, stride, c_row);
         }
     }
 }

@@ -82,42 +82,79 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     sum
 }
 
-/// Four `dot`s sharing the loads of `a`: eight accumulators in flight instead of two.
-pub(crate) fn dot4(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
-    let n = b.iter().fold(a.len(), |n, b| n.min(b.len()));
-    let whole = n / 8 * 8;
-    let zero = f32x4_splat(0.0);
-    let (mut lo0, mut hi0, mut lo1, mut hi1) = (zero, zero, zero, zero);
-    let (mut lo2, mut hi2, mut lo3, mut hi3) = (zero, zero, zero, zero);
-    let mut p = 0;
-    while p < whole {
-        // SAFETY: p + 8 <= whole <= every length; wasm loads may be unaligned.
-        unsafe {
-            let ap = a.as_ptr().add(p);
-            let (a_lo, a_hi) = (v128_load(ap as *const v128), v128_load(ap.add(4) as *const v128));
-            let load = |x: &[f32]| (v128_load(x.as_ptr().add(p) as *const v128), v128_load(x.as_ptr().add(p + 4) as *const v128));
-            let (b0l, b0h) = load(b[0]);
-            lo0 = madd(a_lo, b0l, lo0);
-            hi0 = madd(a_hi, b0h, hi0);
-            let (b1l, b1h) = load(b[1]);
-            lo1 = madd(a_lo, b1l, lo1);
-            hi1 = madd(a_hi, b1h, hi1);
-            let (b2l, b2h) = load(b[2]);
-            lo2 = madd(a_lo, b2l, lo2);
-            hi2 = madd(a_hi, b2h, hi2);
-            let (b3l, b3h) = load(b[3]);
-            lo3 = madd(a_lo, b3l, lo3);
-            hi3 = madd(a_hi, b3h, hi3);
-        }
-        p += 8;
-    }
-    let fold = |lo: v128, hi: v128, b: &[f32]| {
-        let t = f32x4_add(lo, hi);
-        let mut sum = (f32x4_extract_lane::<0>(t) + f32x4_extract_lane::<1>(t)) + (f32x4_extract_lane::<2>(t) + f32x4_extract_lane::<3>(t));
-        for q in whole..n {
-            sum += a[q] * b[q];
-        }
-        sum
+/// `Real::dot_rows`: eight weight rows at a time against `a`, one `f32x4` accumulator each,
+/// sharing the loads of `a`, as named locals over raw row pointers (an array of accumulators
+/// or a call per eight rows measured a third slower); the last rows one at a time, in the same
+/// order.
+pub(crate) fn dot_rows(a: &[f32], b: &[f32], stride: usize, out: &mut [f32]) {
+    let (k, n) = (a.len(), out.len());
+    assert!(n == 0 || (n - 1) * stride + k <= b.len());
+    let whole = k / 4 * 4;
+    let x = a.as_ptr();
+    let tail = |sum: f32, row: *const f32| {
+        // SAFETY: q < k, inside `a` and (by the assert) inside the row.
+        (whole..k).fold(sum, |sum, q| unsafe { sum + *x.add(q) * *row.add(q) })
     };
-    [fold(lo0, hi0, b[0]), fold(lo1, hi1, b[1]), fold(lo2, hi2, b[2]), fold(lo3, hi3, b[3])]
+    let mut j = 0;
+    while j + 8 <= n {
+        let zero = f32x4_splat(0.0);
+        let (mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7) = (zero, zero, zero, zero, zero, zero, zero, zero);
+        // SAFETY: rows j..j+8 lie inside `b` by the assert.
+        let [r0, r1, r2, r3, r4, r5, r6, r7]: [*const f32; 8] = std::array::from_fn(|r| unsafe { b.as_ptr().add((j + r) * stride) });
+        let mut p = 0;
+        while p < whole {
+            // SAFETY: p + 4 <= whole <= k, inside `a` and every row; wasm loads may be unaligned.
+            unsafe {
+                let load = |r: *const f32| v128_load(r.add(p) as *const v128);
+                let xv = load(x);
+                s0 = madd(xv, load(r0), s0);
+                s1 = madd(xv, load(r1), s1);
+                s2 = madd(xv, load(r2), s2);
+                s3 = madd(xv, load(r3), s3);
+                s4 = madd(xv, load(r4), s4);
+                s5 = madd(xv, load(r5), s5);
+                s6 = madd(xv, load(r6), s6);
+                s7 = madd(xv, load(r7), s7);
+            }
+            p += 4;
+        }
+        let group = &mut out[j..j + 8];
+        // SAFETY: two v128 stores fill the eight values of the group.
+        unsafe {
+            v128_store(group.as_mut_ptr() as *mut v128, fold4(s0, s1, s2, s3));
+            v128_store(group.as_mut_ptr().add(4) as *mut v128, fold4(s4, s5, s6, s7));
+        }
+        if whole < k {
+            for (o, row) in group.iter_mut().zip([r0, r1, r2, r3, r4, r5, r6, r7]) {
+                *o = tail(*o, row);
+            }
+        }
+        j += 8;
+    }
+    for (j, o) in out.iter_mut().enumerate().skip(j) {
+        // SAFETY: row j lies inside `b` by the assert.
+        let row = unsafe { b.as_ptr().add(j * stride) };
+        let mut s = f32x4_splat(0.0);
+        for p in (0..whole).step_by(4) {
+            // SAFETY: as in the loop above.
+            unsafe { s = madd(v128_load(x.add(p) as *const v128), v128_load(row.add(p) as *const v128), s) };
+        }
+        let sum = (f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s)) + (f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s));
+        *o = tail(sum, row);
+    }
+}
+
+/// The lanes of four accumulators folded as `(l0 + l1) + (l2 + l3)`, one result per lane: a 4×4
+/// transpose, so that the adds are vector adds.
+#[inline(always)]
+fn fold4(a: v128, b: v128, c: v128, d: v128) -> v128 {
+    let ab_lo = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+    let ab_hi = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+    let cd_lo = i32x4_shuffle::<0, 4, 1, 5>(c, d);
+    let cd_hi = i32x4_shuffle::<2, 6, 3, 7>(c, d);
+    let l0 = i64x2_shuffle::<0, 2>(ab_lo, cd_lo);
+    let l1 = i64x2_shuffle::<1, 3>(ab_lo, cd_lo);
+    let l2 = i64x2_shuffle::<0, 2>(ab_hi, cd_hi);
+    let l3 = i64x2_shuffle::<1, 3>(ab_hi, cd_hi);
+    f32x4_add(f32x4_add(l0, l1), f32x4_add(l2, l3))
 }

@@ -58,6 +58,12 @@ impl<'a, T: Copy> MatRef<'a, T> {
         (self.rs == 1).then(|| &self.data[j * self.cs..j * self.cs + self.rows])
     }
 
+    /// The data and the distance between columns, for reading contiguous columns (a transpose)
+    /// straight from the slice: column j is `data[j·stride..j·stride + rows]`.
+    pub(crate) fn columns(&self) -> Option<(&'a [T], usize)> {
+        (self.rs == 1).then_some((self.data, self.cs))
+    }
+
     #[inline(always)]
     pub(crate) fn at(&self, i: usize, j: usize) -> T {
         self.data[i * self.rs + j * self.cs]
