@@ -30,7 +30,7 @@ pub trait Real: Float + Debug + Default + Send + Sync + 'static {
     /// fixed order of its own: four partial sums (`s[l]` over `p ≡ l mod 4` of the whole blocks
     /// of 4), folded as `(s0 + s1) + (s2 + s3)`, then the remaining values one by one. One
     /// accumulator per weight row rather than `dot`'s two, so that the simd128 version can read
-    /// eight rows at once, which streams a batch of one's weights faster.
+    /// six rows at once, which streams a batch of one's weights faster.
     fn dot_rows(a: &[Self], b: &[Self], stride: usize, out: &mut [Self]) {
         for (j, o) in out.iter_mut().enumerate() {
             *o = portable_dot_lanes(a, &b[j * stride..j * stride + a.len()]);

@@ -82,10 +82,12 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     sum
 }
 
-/// `Real::dot_rows`: eight weight rows at a time against `a`, one `f32x4` accumulator each,
-/// sharing the loads of `a`, as named locals over raw row pointers (an array of accumulators
-/// or a call per eight rows measured a third slower); the last rows one at a time, in the same
-/// order.
+/// `Real::dot_rows`: six weight rows at a time against `a`, one `f32x4` accumulator each,
+/// sharing the loads of `a`, as named locals over raw row pointers (an array of accumulators,
+/// or a call per group, measured a third slower). Six, not eight: V8 loads a round's rows
+/// before it multiplies, and eight rows, eight accumulators and `a` overflow x64's sixteen
+/// vector registers, spilling two accumulators to the stack every round (12% slower). The
+/// last rows one at a time, in the same order.
 pub(crate) fn dot_rows(a: &[f32], b: &[f32], stride: usize, out: &mut [f32]) {
     let (k, n) = (a.len(), out.len());
     assert!(n == 0 || (n - 1) * stride + k <= b.len());
@@ -96,11 +98,12 @@ pub(crate) fn dot_rows(a: &[f32], b: &[f32], stride: usize, out: &mut [f32]) {
         (whole..k).fold(sum, |sum, q| unsafe { sum + *x.add(q) * *row.add(q) })
     };
     let mut j = 0;
-    while j + 8 <= n {
+    while j + 6 <= n {
         let zero = f32x4_splat(0.0);
-        let (mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7) = (zero, zero, zero, zero, zero, zero, zero, zero);
-        // SAFETY: rows j..j+8 lie inside `b` by the assert.
-        let [r0, r1, r2, r3, r4, r5, r6, r7]: [*const f32; 8] = std::array::from_fn(|r| unsafe { b.as_ptr().add((j + r) * stride) });
+        let (mut s0, mut s1, mut s2, mut s3, mut s4, mut s5) = (zero, zero, zero, zero, zero, zero);
+        // SAFETY: rows j..j+6 lie inside `b` by the assert.
+        let rows: [*const f32; 6] = std::array::from_fn(|r| unsafe { b.as_ptr().add((j + r) * stride) });
+        let [r0, r1, r2, r3, r4, r5] = rows;
         let mut p = 0;
         while p < whole {
             // SAFETY: p + 4 <= whole <= k, inside `a` and every row; wasm loads may be unaligned.
@@ -113,23 +116,19 @@ pub(crate) fn dot_rows(a: &[f32], b: &[f32], stride: usize, out: &mut [f32]) {
                 s3 = madd(xv, load(r3), s3);
                 s4 = madd(xv, load(r4), s4);
                 s5 = madd(xv, load(r5), s5);
-                s6 = madd(xv, load(r6), s6);
-                s7 = madd(xv, load(r7), s7);
             }
             p += 4;
         }
-        let group = &mut out[j..j + 8];
-        // SAFETY: two v128 stores fill the eight values of the group.
+        let mut sums = [0.0; 8];
+        // SAFETY: two v128 stores fill the eight values (the last two repeat s4 and s5).
         unsafe {
-            v128_store(group.as_mut_ptr() as *mut v128, fold4(s0, s1, s2, s3));
-            v128_store(group.as_mut_ptr().add(4) as *mut v128, fold4(s4, s5, s6, s7));
+            v128_store(sums.as_mut_ptr() as *mut v128, fold4(s0, s1, s2, s3));
+            v128_store(sums.as_mut_ptr().add(4) as *mut v128, fold4(s4, s5, s4, s5));
         }
-        if whole < k {
-            for (o, row) in group.iter_mut().zip([r0, r1, r2, r3, r4, r5, r6, r7]) {
-                *o = tail(*o, row);
-            }
+        for ((o, &sum), row) in out[j..j + 6].iter_mut().zip(&sums).zip(rows) {
+            *o = tail(sum, row);
         }
-        j += 8;
+        j += 6;
     }
     for (j, o) in out.iter_mut().enumerate().skip(j) {
         // SAFETY: row j lies inside `b` by the assert.
