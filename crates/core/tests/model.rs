@@ -21,6 +21,11 @@ fn check_model(mut model: Model<f64>, x: Inputs<'_, f64>, batch: usize, steps: u
     let (out, trace) = run(&mut model, x);
     let w = Rng(99).vec(out.y.len());
     let grads = model.backward(&trace, &w).unwrap();
+    // Training asks for the parameters' gradients only: the same bits, and no dL/dx.
+    let training = model.parameter_gradients(&trace, &w).unwrap();
+    assert!(training.dx.is_none());
+    assert_eq!(training.parameters, grads.parameters);
+    assert_eq!(training.state_norms, grads.state_norms);
     if let (Inputs::Values(values), Some(dx)) = (x, &grads.dx) {
         let mut m = model.clone();
         assert_gradient("dx", dx, values, |moved| weighted(&run(&mut m, Inputs::Values(moved)).0.y, &w));
@@ -53,6 +58,35 @@ fn gradients_flow_through_a_cnn_rnn_hybrid_with_every_kind_of_layer() {
     let (batch, steps) = (2, 6);
     let x = Rng(2).vec(batch * steps * 3);
     check_model(model, Inputs::Values(&x), batch, steps, None, 5);
+}
+
+#[test]
+fn gradients_flow_from_a_first_layer_of_stacked_bidirectional_recurrences() {
+    // The first layer is recurrent, so training leaves out its input gradient, and only that.
+    let json = r#"{"input": 3, "layers": [
+        {"type": "lstm", "units": 3, "layers": 2, "bidirectional": true, "return_sequences": true},
+        {"type": "gru", "units": 2},
+        {"type": "dense", "units": 2}
+    ]}"#;
+    let model = Model::<f64>::from_json(json, 3).unwrap();
+    let (batch, steps) = (3, 4);
+    let x = Rng(6).vec(batch * steps * 3);
+    check_model(model, Inputs::Values(&x), batch, steps, Some(&[4, 2, 3]), 8);
+}
+
+#[test]
+fn training_gradients_of_a_batch_in_parts_equal_the_full_backward() {
+    // 17 rows run in row parts with the parallel feature; the parts skip dL/dx as one loop does.
+    let json = r#"{"input": 5, "layers": [{"type": "gru", "units": 6}, {"type": "dense", "units": 1}]}"#;
+    let mut model = Model::<f32>::from_json(json, 4).unwrap();
+    let (batch, steps) = (17, 5);
+    let x: Vec<f32> = Rng(7).vec(batch * steps * 5).into_iter().map(|v| v as f32).collect();
+    let (out, trace) = model.forward(Batch { x: Inputs::Values(&x), batch, steps, lengths: None }, None, false).unwrap();
+    let w = vec![1.0f32; out.y.len()];
+    let (all, training) = (model.backward(&trace, &w).unwrap(), model.parameter_gradients(&trace, &w).unwrap());
+    assert_eq!(all.dx.map(|dx| dx.len()), Some(batch * steps * 5));
+    assert!(training.dx.is_none());
+    assert_eq!(training.parameters, all.parameters);
 }
 
 #[test]

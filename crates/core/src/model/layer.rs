@@ -254,17 +254,18 @@ impl<T: Real> Layer<T> {
 
     /// dL/d(input) (empty for an embedding, whose ids have none) and the parameter gradients
     /// in the order of `parameters`. A recurrent layer adds ‖dL/dh_t‖ per step of each of its
-    /// layers and directions to `state_norms`, under names like `l0` and `l1_reverse`.
-    pub fn backward(&self, trace: &LayerTrace<T>, dy: &[T], batch: usize, state_norms: &mut Vec<(String, Vec<T>)>) -> Result<(Vec<T>, Vec<Vec<T>>)> {
+    /// layers and directions to `state_norms`, under names like `l0` and `l1_reverse`. Without
+    /// `input_gradient` a recurrent layer may leave dL/d(input) empty (the model's first layer).
+    pub fn backward(&self, trace: &LayerTrace<T>, dy: &[T], batch: usize, state_norms: &mut Vec<(String, Vec<T>)>, input_gradient: bool) -> Result<(Vec<T>, Vec<Vec<T>>)> {
         Ok(match (self, trace) {
             (Layer::Embedding(e), LayerTrace::Embedding(ids)) => (Vec::new(), vec![e.backward(ids, dy)?]),
             (Layer::Recurrent { stack, return_sequences }, LayerTrace::Recurrent { trace, h_n }) => {
                 let output = Output { y: Vec::new(), h_n: h_n.clone(), c_n: None };
                 let grads = if *return_sequences {
-                    stack.backward(trace, OutputGradients { dy: Some(dy), dh_n: None, dc_n: None })?
+                    stack.backward_to(trace, OutputGradients { dy: Some(dy), dh_n: None, dc_n: None }, input_gradient)?
                 } else {
                     let dh_n = stack.last_output_gradient(dy, &output, batch)?;
-                    stack.backward(trace, OutputGradients { dy: None, dh_n: Some(&dh_n), dc_n: None })?
+                    stack.backward_to(trace, OutputGradients { dy: None, dh_n: Some(&dh_n), dc_n: None }, input_gradient)?
                 };
                 let directions = stack.config.directions();
                 for (k, g) in grads.layers.iter().enumerate() {

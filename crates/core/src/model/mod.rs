@@ -200,6 +200,16 @@ impl<T: Real> Model<T> {
 
     /// Gradients given dL/d(output), batch-major like the prediction.
     pub fn backward(&self, trace: &ModelTrace<T>, dy: &[T]) -> Result<ModelGradients<T>> {
+        self.backward_to(trace, dy, true)
+    }
+
+    /// `backward` without dL/dx (`dx` is `None`), as training needs it: PyTorch's inputs
+    /// without `requires_grad`. The first layer's input gradient is then not computed.
+    pub fn parameter_gradients(&self, trace: &ModelTrace<T>, dy: &[T]) -> Result<ModelGradients<T>> {
+        self.backward_to(trace, dy, false)
+    }
+
+    fn backward_to(&self, trace: &ModelTrace<T>, dy: &[T], input_gradient: bool) -> Result<ModelGradients<T>> {
         let (batch, features) = (trace.batch, self.output_shape().features);
         let expected = batch * trace.output_steps.unwrap_or(1) * features;
         if dy.len() != expected {
@@ -210,16 +220,16 @@ impl<T: Real> Model<T> {
             None => dy.to_vec(),
         };
         let (mut per_layer, mut state_norms) = (Vec::with_capacity(self.layers.len()), Vec::new());
-        for ((layer, owner), layer_trace) in self.layers.iter().zip(&self.owners).zip(&trace.layers).rev() {
+        for (i, ((layer, owner), layer_trace)) in self.layers.iter().zip(&self.owners).zip(&trace.layers).enumerate().rev() {
             let mut norms = Vec::new();
-            let (dx, params) = layer.backward(layer_trace, &grad, batch, &mut norms).map_err(|e| e.within(&format!("layer {owner}")))?;
+            let (dx, params) = layer.backward(layer_trace, &grad, batch, &mut norms, i > 0 || input_gradient).map_err(|e| e.within(&format!("layer {owner}")))?;
             state_norms.extend(norms.into_iter().rev().map(|(name, n)| (format!("{owner}.{name}"), n)));
             grad = dx;
             per_layer.push(params);
         }
         state_norms.reverse();
         let parameters = per_layer.into_iter().rev().flatten().collect();
-        let dx = if self.ids { None } else { Some(swap_leading(&grad, trace.input_steps, batch, self.input_features)?) };
+        let dx = if self.ids || !input_gradient { None } else { Some(swap_leading(&grad, trace.input_steps, batch, self.input_features)?) };
         Ok(ModelGradients { dx, parameters, state_norms })
     }
 }

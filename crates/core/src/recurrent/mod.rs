@@ -375,6 +375,12 @@ impl<T: Real> RecurrentLayer<T> {
     }
 
     pub fn backward(&self, trace: &Trace<T>, grads: OutputGradients<'_, T>) -> Result<Gradients<T>> {
+        self.backward_to(trace, grads, true)
+    }
+
+    /// `backward`, leaving `dx` empty unless `input_gradient`: the first layer of a model being
+    /// trained has no use for it, and it costs a GEMM as large as the input weight's gradient.
+    pub(crate) fn backward_to(&self, trace: &Trace<T>, grads: OutputGradients<'_, T>, input_gradient: bool) -> Result<Gradients<T>> {
         let Trace { steps, batch, .. } = *trace;
         let (hidden, state) = (self.hidden, self.state_size());
         self.check_len("dy", grads.dy, steps * batch * state, || format!("[T={steps}, B={batch}, H={state}]"))?;
@@ -385,13 +391,13 @@ impl<T: Real> RecurrentLayer<T> {
         let weights = self.packed_recurrent(false)?;
         #[cfg(feature = "parallel")]
         if !trace.parts.is_empty() && self.weight_peephole.is_empty() {
-            return parts::backward(self, trace, grads, &weights);
+            return parts::backward(self, trace, grads, &weights, input_gradient);
         }
         let merged = (!trace.parts.is_empty()).then(|| parts::merge(trace, true));
         let trace = merged.as_ref().unwrap_or(trace);
         let h_used = trace.h_used(state);
         let steps = self.backward_steps(trace, &h_used, grads, &weights, false)?;
-        self.weight_gradients(trace, &h_used, steps)
+        self.weight_gradients(trace, &h_used, steps, input_gradient)
     }
 
     /// The time loop of `backward`: every step's pre-activation gradients, and the gradients
@@ -513,7 +519,7 @@ impl<T: Real> RecurrentLayer<T> {
     }
 
     /// The weight gradients of `backward` from the time loop's `steps`.
-    fn weight_gradients(&self, trace: &Trace<T>, h_used_all: &[T], steps: Steps<T>) -> Result<Gradients<T>> {
+    fn weight_gradients(&self, trace: &Trace<T>, h_used_all: &[T], steps: Steps<T>, input_gradient: bool) -> Result<Gradients<T>> {
         let Steps { dzx, dzh_gru, dh, dc, dh_all, dpeep, dh_norms, .. } = steps;
         let Trace { steps, batch, .. } = *trace;
         let (gh, state, lstm) = (self.cell.gates() * self.hidden, self.state_size(), self.cell.has_cell_state());
@@ -534,9 +540,14 @@ impl<T: Real> RecurrentLayer<T> {
         } else {
             gemm(MatRef::new(dzh, rows, gh)?.t(), h_prev_all, MatMut::new(&mut weight_hh, gh, state)?, Accumulate::Overwrite)?;
         }
-        let mut dx = vec![T::zero(); rows * self.input];
-        gemm(MatRef::new(&dzx, rows, gh)?, MatRef::new(&self.weight_ih, gh, self.input)?, MatMut::new(&mut dx, rows, self.input)?, Accumulate::Overwrite)?;
-        let dx = if trace.input_mask.is_some() { mask_rows(&dx, trace.input_mask.as_deref(), self.input, batch).into_owned() } else { dx };
+        let mut dx = Vec::new();
+        if input_gradient {
+            dx = zeros(self, rows * self.input)?;
+            gemm(MatRef::new(&dzx, rows, gh)?, MatRef::new(&self.weight_ih, gh, self.input)?, MatMut::new(&mut dx, rows, self.input)?, Accumulate::Overwrite)?;
+            if trace.input_mask.is_some() {
+                dx = mask_rows(&dx, trace.input_mask.as_deref(), self.input, batch).into_owned();
+            }
+        }
 
         let mut parameters = vec![weight_ih, weight_hh, column_sums(&dzx, gh), column_sums(dzh, gh)];
         if !dpeep.is_empty() {

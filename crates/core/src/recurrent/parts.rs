@@ -54,7 +54,7 @@ pub(super) fn forward<T: Real>(layer: &RecurrentLayer<T>, seq: Sequences<'_, T>,
 #[cfg(feature = "parallel")]
 /// `RecurrentLayer::backward` over the parts that ran apart: the time loop part by part, then
 /// the weight gradients over the whole batch (a sum over every row, as without parts).
-pub(super) fn backward<T: Real>(layer: &RecurrentLayer<T>, trace: &Trace<T>, grads: OutputGradients<'_, T>, weights: &Recurrent<'_, T>) -> Result<Gradients<T>> {
+pub(super) fn backward<T: Real>(layer: &RecurrentLayer<T>, trace: &Trace<T>, grads: OutputGradients<'_, T>, weights: &Recurrent<'_, T>, input_gradient: bool) -> Result<Gradients<T>> {
     let (steps, batch, state, hidden) = (trace.steps, trace.batch, layer.state_size(), layer.hidden);
     let rows: Vec<Range<usize>> = trace.parts.iter().scan(0, |start, part| {
         let rows = *start..*start + part.batch;
@@ -87,7 +87,7 @@ pub(super) fn backward<T: Real>(layer: &RecurrentLayer<T>, trace: &Trace<T>, gra
         dh_steps: Vec::new(),
     };
     let merged = merge(trace, false);
-    layer.weight_gradients(&merged, &merged.h_used(state), all)
+    layer.weight_gradients(&merged, &merged.h_used(state), all, input_gradient)
 }
 
 /// The whole batch's trace from its parts' traces; without `with_tape`, only what the weight

@@ -293,6 +293,11 @@ impl<T: Real> RecurrentStack<T> {
     }
 
     pub fn backward(&self, trace: &StackTrace<T>, grads: OutputGradients<'_, T>) -> Result<StackGradients<T>> {
+        self.backward_to(trace, grads, true)
+    }
+
+    /// `backward`, leaving `dx` empty unless `input_gradient` (see `RecurrentLayer::backward_to`).
+    pub(crate) fn backward_to(&self, trace: &StackTrace<T>, grads: OutputGradients<'_, T>, input_gradient: bool) -> Result<StackGradients<T>> {
         let c = self.config;
         let (steps, batch, d) = (trace.steps, trace.batch, c.directions());
         let (bs, bh) = (batch * c.state_size(), batch * c.hidden);
@@ -319,7 +324,11 @@ impl<T: Real> RecurrentStack<T> {
                 let k = l * d + dir;
                 let width = self.layers[k].input;
                 let dy_dir = if dir == 1 { reverse_in_time(&direction_dy[dir], steps, batch, c.state_size(), lengths) } else { direction_dy[dir].clone() };
-                let g = self.layers[k].backward(&trace.traces[k], OutputGradients { dy: Some(&dy_dir), dh_n: slot(grads.dh_n, k, bs), dc_n: slot(grads.dc_n, k, bh) })?;
+                let g = self.layers[k].backward_to(&trace.traces[k], OutputGradients { dy: Some(&dy_dir), dh_n: slot(grads.dh_n, k, bs), dc_n: slot(grads.dc_n, k, bh) }, l > 0 || input_gradient)?;
+                if l == 0 && !input_gradient {
+                    layer_grads[k] = Some(g);
+                    continue;
+                }
                 let g_dx = if dir == 1 { reverse_in_time(&g.dx, steps, batch, width, lengths) } else { g.dx.clone() };
                 dx = Some(match dx {
                     None => g_dx,

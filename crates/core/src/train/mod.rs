@@ -169,7 +169,7 @@ impl<T: Real> Trainer<T> {
     fn gradients(&mut self, batch: Batch<'_, T>, targets: Targets<'_, T>, loss_from: Option<usize>, stateful: bool) -> Result<(T, ModelGradients<T>, Prediction<T>)> {
         let (pred, trace) = self.model.forward(batch, Some(&mut self.rng), stateful)?;
         let (loss, grad) = self.loss(&pred, targets, loss_from)?;
-        let grads = self.model.backward(&trace, &grad)?;
+        let grads = self.model.parameter_gradients(&trace, &grad)?;
         Ok((loss, grads, pred))
     }
 
