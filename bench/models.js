@@ -19,7 +19,7 @@ const SMOKE = {
   w3: { kind: 'train', batch: 2, steps: 5, input: 4, hidden: 8 },
   w4: { kind: 'charlm', vocab: 7, embedding: 4, hidden: 8, batch: 2, steps: 5 },
 };
-const PLANS = { smoke: { shapes: SMOKE, repeats: 1, warmup: 1 }, quick: { shapes: FULL, repeats: 3, warmup: 1 }, full: { shapes: FULL, repeats: 5, warmup: 2 } };
+const PLANS = { smoke: { shapes: SMOKE, repeats: 1, warmup: 1 }, quick: { shapes: FULL, repeats: 3, warmup: 1 }, full: { shapes: FULL, repeats: 7, warmup: 2 } };
 
 /** Forward flops of one sample-step of a cell: 2·G·H·(I + H). */
 function cellFlops(cell, input, hidden) {
@@ -96,6 +96,8 @@ export async function models(mode, peaks) {
       for (const [system, handle] of built) times.get(system.name).push(await rep(handle));
     }
     for (const [, handle] of built) await handle.dispose();
+    // Each repetition's times in the order they ran, before sorting: the paired ratios read them.
+    const inOrder = new Map([...times].map(([name, ms]) => [name, [...ms]]));
     const summary = new Map();
     for (const [name, ms] of times) {
       ms.sort((a, b) => a - b);
@@ -115,18 +117,21 @@ export async function models(mode, peaks) {
         'of W0': peakOf.get(name) ? `${Math.round((100 * gflops) / peakOf.get(name))}%` : '',
       });
     }
-    for (const [name, value] of summary) {
+    // A ratio is the median over the repetitions of the ratio within each, where the two ran a
+    // moment apart: on a shared machine a slow spell then slows both, where it would move one
+    // system's median and not the other's. In speed, every workload's ratio is peer ms ÷ our ms.
+    for (const [name, ours] of inOrder) {
       if (!name.startsWith('seqwasm')) continue;
-      for (const [peerName, peer] of summary) {
+      for (const [peerName, peer] of inOrder) {
         if (peerName.startsWith('seqwasm')) continue;
-        const ratio = w.lowerIsBetter ? peer / value : value / peer;
-        ratios.push({ workload: w.id, task: w.label, system: name, peer: peerName, ratio: round(ratio) });
+        const paired = ours.map((ms, r) => peer[r] / ms).sort((a, b) => a - b);
+        ratios.push({ workload: w.id, task: w.label, system: name, peer: peerName, ratio: round(paired[paired.length >> 1]), 'of medians': round(w.lowerIsBetter ? summary.get(peerName) / summary.get(name) : summary.get(name) / summary.get(peerName)) });
       }
     }
   }
   for (const peer of peers) await peer.close?.();
   for (const [reason, ids] of left) notes.push(reason.replace('{workloads}', [...new Set(ids)].join(', ')));
-  notes.push('Ratios are seqwasm ÷ each peer in speed (above 1: seqwasm is faster), medians of alternating repetitions.');
+  notes.push('Ratios are seqwasm ÷ each peer in speed (above 1: seqwasm is faster): the median over the repetitions of the ratio inside each (the systems alternate), and beside it the ratio of the two medians.');
   notes.push('Training steps include the copy of the batch to the worker (worker rows) and every check seqwasm does on its input.');
   notes.push('"of W0" divides the achieved GFLOP/s (training counted as 3× the forward flops) by the best one-thread W0 median of the same build (simd or relaxed); above 100% means the workload\'s GEMM shapes ran faster than W0\'s square ones.');
   notes.push('ONNX Runtime runs single LSTM and GRU nodes built here (bench/onnx.js); ORT Web runs its wasm backend in a Node worker per thread count, which times its own repetitions.');
