@@ -130,34 +130,26 @@ fn portable_micro_kernel<T: Real>(kc: usize, a: &[T], b: &[T], c: &mut [[T; NR];
 }
 
 fn portable_dot<T: Real>(a: &[T], b: &[T]) -> T {
-    let n = a.len().min(b.len());
-    let whole = n / 8 * 8;
-    let mut s = [T::zero(); 8];
-    for (ab, bb) in a[..whole].chunks_exact(8).zip(b[..whole].chunks_exact(8)) {
-        for l in 0..8 {
-            s[l] = s[l] + ab[l] * bb[l];
-        }
-    }
-    let t: [T; 4] = std::array::from_fn(|l| s[l] + s[l + 4]);
-    let mut sum = (t[0] + t[1]) + (t[2] + t[3]);
-    for p in whole..n {
-        sum = sum + a[p] * b[p];
-    }
-    sum
+    lane_dot::<T, 8>(a, b, |s| {
+        let t: [T; 4] = std::array::from_fn(|l| s[l] + s[l + 4]);
+        (t[0] + t[1]) + (t[2] + t[3])
+    })
 }
 
 fn portable_dot_lanes<T: Real>(a: &[T], b: &[T]) -> T {
+    lane_dot::<T, 4>(a, b, |s| (s[0] + s[1]) + (s[2] + s[3]))
+}
+
+/// `Σ a[p]·b[p]` as `L` partial sums over the whole blocks of `L` (`s[l]` over `p ≡ l mod L`),
+/// folded by `fold`, then the remaining values one by one: the order the simd128 kernels keep.
+fn lane_dot<T: Real, const L: usize>(a: &[T], b: &[T], fold: impl Fn([T; L]) -> T) -> T {
     let n = a.len().min(b.len());
-    let whole = n / 4 * 4;
-    let mut s = [T::zero(); 4];
-    for (ab, bb) in a[..whole].chunks_exact(4).zip(b[..whole].chunks_exact(4)) {
-        for l in 0..4 {
+    let whole = n / L * L;
+    let mut s = [T::zero(); L];
+    for (ab, bb) in a[..whole].chunks_exact(L).zip(b[..whole].chunks_exact(L)) {
+        for l in 0..L {
             s[l] = s[l] + ab[l] * bb[l];
         }
     }
-    let mut sum = (s[0] + s[1]) + (s[2] + s[3]);
-    for p in whole..n {
-        sum = sum + a[p] * b[p];
-    }
-    sum
+    (whole..n).fold(fold(s), |sum, p| sum + a[p] * b[p])
 }
