@@ -319,24 +319,24 @@ impl<T: Real> RecurrentStack<T> {
                 dy.iter_mut().zip(mask).for_each(|(g, &m)| *g = *g * m);
             }
             let direction_dy = unmerge(c.merge, &dy, &trace.outputs[l * d..(l + 1) * d], steps * batch, c.state_size());
+            // Every layer but the first feeds its dx to the layer below.
+            let wants_dx = l > 0 || input_gradient;
             let mut dx: Option<Vec<T>> = None;
             for dir in 0..d {
                 let k = l * d + dir;
                 let width = self.layers[k].input;
                 let dy_dir = if dir == 1 { reverse_in_time(&direction_dy[dir], steps, batch, c.state_size(), lengths) } else { direction_dy[dir].clone() };
-                let g = self.layers[k].backward_to(&trace.traces[k], OutputGradients { dy: Some(&dy_dir), dh_n: slot(grads.dh_n, k, bs), dc_n: slot(grads.dc_n, k, bh) }, l > 0 || input_gradient)?;
-                if l == 0 && !input_gradient {
-                    layer_grads[k] = Some(g);
-                    continue;
+                let g = self.layers[k].backward_to(&trace.traces[k], OutputGradients { dy: Some(&dy_dir), dh_n: slot(grads.dh_n, k, bs), dc_n: slot(grads.dc_n, k, bh) }, wants_dx)?;
+                if wants_dx {
+                    let g_dx = if dir == 1 { reverse_in_time(&g.dx, steps, batch, width, lengths) } else { g.dx.clone() };
+                    dx = Some(match dx {
+                        None => g_dx,
+                        Some(mut sum) => {
+                            sum.iter_mut().zip(&g_dx).for_each(|(s, &v)| *s = *s + v);
+                            sum
+                        }
+                    });
                 }
-                let g_dx = if dir == 1 { reverse_in_time(&g.dx, steps, batch, width, lengths) } else { g.dx.clone() };
-                dx = Some(match dx {
-                    None => g_dx,
-                    Some(mut sum) => {
-                        sum.iter_mut().zip(&g_dx).for_each(|(s, &v)| *s = *s + v);
-                        sum
-                    }
-                });
                 layer_grads[k] = Some(g);
             }
             let mut dx = dx.unwrap_or_default();
