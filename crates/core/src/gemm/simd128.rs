@@ -84,7 +84,7 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// `Real::dot_rows`: six weight rows at a time against `a`, one `f32x4` accumulator each,
 /// sharing the loads of `a`, as named locals over raw row pointers (an array of accumulators,
-/// or a call per group, measured a third slower). Six, not eight: V8 loads a round's rows
+/// or a call per group, measured a third to a half slower). Six, not eight: V8 loads a round's rows
 /// before it multiplies, and eight rows, eight accumulators and `a` overflow x64's sixteen
 /// vector registers, spilling two accumulators to the stack every round (12% slower). The
 /// last rows one at a time, in the same order.
