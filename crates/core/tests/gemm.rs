@@ -201,3 +201,29 @@ fn threads_give_the_same_bits_as_one_thread() {
         }
     }
 }
+
+/// A streaming step's product (a few rows against a large Wᵀ) is shared out over threads in
+/// blocks of W's rows; the blocks may not change a bit, in either mode, nor leave a row out.
+#[cfg(feature = "parallel")]
+#[test]
+fn a_few_rows_split_over_threads_give_the_same_bits_as_one_thread() {
+    for (m, k, n) in [(1, 256, 1030), (3, 300, 1000)] {
+        let mut rng = Rng(6);
+        let (x, w, c0) = (rng.vec_f32(m * k), rng.vec_f32(n * k), rng.vec_f32(m * n));
+        for mode in [Accumulate::Overwrite, Accumulate::Add] {
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                let mut c = c0.clone();
+                pool.install(|| gemm(MatRef::new(&x, m, k).unwrap(), MatRef::new(&w, n, k).unwrap().t(), MatMut::new(&mut c, m, n).unwrap(), mode)).unwrap();
+                c
+            };
+            let one = run(1);
+            let want = naive(m, k, n, |i, p| x[i * k + p], |p, j| w[j * k + p]);
+            let want: Vec<f64> = if mode == Accumulate::Add { want.iter().zip(&c0).map(|(v, &c)| v + c as f64).collect() } else { want };
+            assert_close(&one, &want, k, &format!("{m}×{k}·({n}×{k})ᵀ {mode:?}, 1 thread"));
+            for threads in [2, 3] {
+                assert!(run(threads).iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits()), "{m}×{k}·({n}×{k})ᵀ {mode:?}: {threads} threads differ from 1");
+            }
+        }
+    }
+}

@@ -94,14 +94,40 @@ fn product<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, packed: Option<&PackedB<
 /// A product with a few rows of A against a transposed B (`X·Wᵀ` for a batch of one to four,
 /// as a streaming step is): each row of A against the rows of W (`Real::dot_rows`), with
 /// nothing packed, so the weights are read once and not copied. The choice depends only on
-/// shape and layout, so the bits still do not depend on the thread count.
+/// shape and layout, and every value's sum has its own fixed order (`dot_rows`), so the bits do
+/// not depend on the thread count either.
 fn few_rows<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode: Accumulate) {
     let n = c.cols();
-    let out = c.into_slice();
+    let out = Out { ptr: c.into_ptr(), ld: n };
+    #[cfg(feature = "parallel")]
+    if rayon::current_num_threads() > 1 && n * a.cols() * std::mem::size_of::<T>() >= PARALLEL_MIN_STREAM_BYTES {
+        // Two threads take blocks of W's rows as they come, so that neither waits on the other
+        // for more than a block: a rayon thread that waits longer than a few µs goes to sleep,
+        // and waking it again costs more than the whole product.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let drain = || loop {
+            let j0 = next.fetch_add(STREAM_BLOCK, std::sync::atomic::Ordering::Relaxed);
+            if j0 >= n {
+                break;
+            }
+            few_rows_columns(a, b, j0..(j0 + STREAM_BLOCK).min(n), out, mode);
+        };
+        rayon::join(drain, drain);
+        return;
+    }
+    few_rows_columns(a, b, 0..n, out, mode);
+}
+
+/// The columns `cols` of a `few_rows` product, written into C (row-major, `out`).
+fn few_rows_columns<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, cols: std::ops::Range<usize>, out: Out<T>, mode: Accumulate) {
     let (w, stride) = b.columns().expect("checked contiguous");
-    let mut sums = if mode == Accumulate::Add { vec![T::zero(); n] } else { Vec::new() };
-    for (i, c_row) in out.chunks_exact_mut(n).enumerate() {
+    let w = &w[cols.start * stride..];
+    let mut sums = if mode == Accumulate::Add { vec![T::zero(); cols.len()] } else { Vec::new() };
+    for i in 0..a.rows() {
         let row = a.row_slice(i).expect("checked contiguous");
+        // SAFETY: row i of C has `ld` values and `cols` lies inside it; no other thread
+        // writes these columns, and `gemm` holds the only borrow of C until all have finished.
+        let c_row = unsafe { std::slice::from_raw_parts_mut(out.ptr.add(i * out.ld + cols.start), cols.len()) };
         if mode == Accumulate::Add {
             T::dot_rows(row, w, stride, &mut sums);
             c_row.iter_mut().zip(&sums).for_each(|(c, &s)| *c = *c + s);
@@ -150,6 +176,16 @@ impl<T> Out<T> {
 /// more on waking threads than they save.
 #[cfg(feature = "parallel")]
 const PARALLEL_MIN_FLOPS: usize = 1 << 20;
+
+/// A few-rows product is split over threads from this size of W on (W1's recurrent weight is
+/// 1 MB, its input weight 128 KB).
+#[cfg(feature = "parallel")]
+const PARALLEL_MIN_STREAM_BYTES: usize = 256 << 10;
+
+/// The rows of W a thread takes at a time in a split few-rows product: a multiple of the six
+/// that `dot_rows` reads at once, about 1 µs of work for W1's hidden size.
+#[cfg(feature = "parallel")]
+const STREAM_BLOCK: usize = 48;
 
 /// Splits C into column ranges, or into row ranges when it has too few columns for two (the
 /// narrow products of a small input's weight gradient), and runs them over threads. Every

@@ -92,10 +92,6 @@ impl<'a, T> MatMut<'a, T> {
         self.cols
     }
 
-    pub(crate) fn into_slice(self) -> &'a mut [T] {
-        self.data
-    }
-
     pub(crate) fn into_ptr(self) -> *mut T {
         self.data.as_mut_ptr()
     }
