@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigError, DisposedError, DTypeError, NumericError, ShapeError, createRuntime,
+  ConfigError, DisposedError, DTypeError, NumericError, ShapeError, createRuntime, sequential,
 } from '../../dist/node/index.js';
 import { checkPlacement } from '../shared/matmul-cases.js';
 
@@ -53,6 +53,29 @@ describe.each(placements)('matmul $name', ({ options, flavour }) => {
     expect(Array.from(await runtime.matmul(new Float32Array([1, 2]), new Float32Array([3, 4]), 1, 2, 1))).toEqual([11]);
     await runtime.dispose();
     await expect(runtime.matmul(two, two, 1, 2, 1)).rejects.toThrow(DisposedError);
+  });
+});
+
+describe('a streaming step on two threads', () => {
+  it('shares the recurrent product out over both threads and gives one thread\'s bits', async () => {
+    // Hidden 250: a 1 MB recurrent weight (split over threads in blocks of rows, the last one
+    // short), an input weight of 16 KB (not split).
+    const streamed = async (options: object) => {
+      const lstm = await sequential([{ type: 'lstm', units: 250, return_sequences: true }], { input: 4, seed: 7, ...options });
+      const stream = lstm.stream();
+      const out: number[] = [];
+      for (let t = 0; t < 4; t++) {
+        const y = await stream.step({ data: Float32Array.from({ length: 4 }, (_, i) => Math.sin(t * 4 + i)), shape: [1, 4] });
+        out.push(...y.data);
+      }
+      await lstm.dispose();
+      return out;
+    };
+    const one = await streamed({ worker: false, threads: 1 });
+    expect(one.length).toBe(4 * 250);
+    expect(one.every(Number.isFinite) && one.some((v) => v !== 0)).toBe(true);
+    expect(await streamed({ worker: true, threads: 2 })).toEqual(one);
+    expect(await streamed({ worker: false, threads: 2 })).toEqual(one);
   });
 });
 

@@ -11,6 +11,13 @@ use wasm_bindgen::prelude::*;
 #[cfg(feature = "threads")]
 mod pool;
 
+/// Each call that computes starts here, so that the threads build's pool can have its workers
+/// awake for it (see pool.rs).
+fn starting() {
+    #[cfg(feature = "threads")]
+    pool::keep_warm();
+}
+
 /// Which build this is: `"simd"` or `"threads"`.
 #[wasm_bindgen]
 pub fn flavour() -> String {
@@ -20,6 +27,7 @@ pub fn flavour() -> String {
 /// `C = A·B` for row-major `A [m, k]` and `B [k, n]`; returns `C [m, n]`.
 #[wasm_bindgen]
 pub fn matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<Vec<f32>, JsValue> {
+    starting();
     let a = core::MatRef::new(a, m, k).map_err(|e| named(e, "A"))?;
     let b = core::MatRef::new(b, k, n).map_err(|e| named(e, "B"))?;
     let mut c = vec![0.0; m * n];
@@ -62,6 +70,7 @@ impl RecurrentStackHandle {
 
     /// Runs `x [steps, batch, input]`; `lengths`, `h0` and `c0` may be left undefined.
     pub fn forward(&self, x: &[f32], steps: usize, batch: usize, lengths: Option<Vec<u32>>, h0: Option<Vec<f32>>, c0: Option<Vec<f32>>) -> Result<StackOutput, JsValue> {
+        starting();
         let lengths = widen(lengths);
         let seq = core::recurrent::Sequences { x, steps, batch, lengths: lengths.as_deref(), h0: h0.as_deref(), c0: c0.as_deref() };
         let (out, _) = self.stack.forward(seq, None).map_err(to_js)?;
@@ -71,6 +80,7 @@ impl RecurrentStackHandle {
     /// Like `forward`, starting from the states the previous stateful call ended in.
     #[wasm_bindgen(js_name = forwardStateful)]
     pub fn forward_stateful(&mut self, x: &[f32], steps: usize, batch: usize, lengths: Option<Vec<u32>>) -> Result<StackOutput, JsValue> {
+        starting();
         let lengths = widen(lengths);
         let seq = core::recurrent::Sequences { x, steps, batch, lengths: lengths.as_deref(), h0: None, c0: None };
         let (out, _) = self.stack.forward_stateful(seq, None).map_err(to_js)?;
@@ -80,6 +90,7 @@ impl RecurrentStackHandle {
     /// A training forward: draws the dropout masks from `seed` and keeps what `backward` needs.
     #[wasm_bindgen(js_name = forwardTrain)]
     pub fn forward_train(&mut self, x: &[f32], steps: usize, batch: usize, lengths: Option<Vec<u32>>, h0: Option<Vec<f32>>, c0: Option<Vec<f32>>, seed: u32) -> Result<StackOutput, JsValue> {
+        starting();
         let lengths = widen(lengths);
         let seq = core::recurrent::Sequences { x, steps, batch, lengths: lengths.as_deref(), h0: h0.as_deref(), c0: c0.as_deref() };
         let mut rng = core::Rng::new(u64::from(seed));
@@ -92,6 +103,7 @@ impl RecurrentStackHandle {
     /// Gradients of the last `forwardTrain`, given dL/dy `[steps, batch, output]` and optionally
     /// dL/dh_n and dL/dc_n (each `[layers · directions, batch, ·]`).
     pub fn backward(&self, dy: Option<Vec<f32>>, dh_n: Option<Vec<f32>>, dc_n: Option<Vec<f32>>) -> Result<StackGradients, JsValue> {
+        starting();
         let trace = self.trace.as_ref().ok_or_else(|| to_js(core::Error::config(self.stack.to_string(), "backward needs a forwardTrain first")))?;
         let grads = core::recurrent::OutputGradients { dy: dy.as_deref(), dh_n: dh_n.as_deref(), dc_n: dc_n.as_deref() };
         let g = self.stack.backward(trace, grads).map_err(to_js)?;
@@ -223,6 +235,7 @@ impl ModelHandle {
     #[wasm_bindgen(js_name = trainBatch)]
     #[allow(clippy::too_many_arguments)]
     pub fn train_batch(&mut self, x: Option<Vec<f32>>, ids: Option<Vec<u32>>, batch: usize, steps: usize, lengths: Option<Vec<u32>>, y: Option<Vec<f32>>, classes: Option<Vec<u32>>) -> Result<String, JsValue> {
+        starting();
         self.check_compiled()?;
         let lengths = widen(lengths);
         let x = inputs(&x, &ids)?;
@@ -236,6 +249,7 @@ impl ModelHandle {
     #[wasm_bindgen(js_name = trainStream)]
     #[allow(clippy::too_many_arguments)]
     pub fn train_stream(&mut self, x: Option<Vec<f32>>, ids: Option<Vec<u32>>, batch: usize, steps: usize, y: Option<Vec<f32>>, classes: Option<Vec<u32>>, k1: usize, k2: usize) -> Result<String, JsValue> {
+        starting();
         self.check_compiled()?;
         let (x, targets) = (inputs(&x, &ids)?, targets(&y, &classes)?);
         let reports = self.trainer.train_stream(x, targets, batch, steps, core::train::Tbptt { k1, k2 }, |_, _, _| {}).map_err(to_js)?;
@@ -246,6 +260,7 @@ impl ModelHandle {
     /// mode: `{loss, metrics: {name: value}}` as JSON.
     #[allow(clippy::too_many_arguments)]
     pub fn evaluate(&mut self, x: Option<Vec<f32>>, ids: Option<Vec<u32>>, samples: usize, steps: usize, lengths: Option<Vec<u32>>, y: Option<Vec<f32>>, classes: Option<Vec<u32>>, batch_size: usize) -> Result<String, JsValue> {
+        starting();
         self.check_compiled()?;
         let lengths = widen(lengths);
         let data = core::train::Dataset { x: inputs(&x, &ids)?, y: targets(&y, &classes)?, samples, steps, lengths: lengths.as_deref() };
@@ -258,6 +273,7 @@ impl ModelHandle {
     /// parameterNorms: {name: ‖dL/dθ‖}}` as JSON.
     #[allow(clippy::too_many_arguments)]
     pub fn diagnose(&mut self, x: Option<Vec<f32>>, ids: Option<Vec<u32>>, batch: usize, steps: usize, lengths: Option<Vec<u32>>, y: Option<Vec<f32>>, classes: Option<Vec<u32>>) -> Result<String, JsValue> {
+        starting();
         self.check_compiled()?;
         let lengths = widen(lengths);
         let d = self.trainer.diagnose(core::Batch { x: inputs(&x, &ids)?, batch, steps, lengths: lengths.as_deref() }, targets(&y, &classes)?).map_err(to_js)?;
@@ -347,6 +363,7 @@ impl ModelHandle {
     /// stateful states are left as they were.
     #[allow(clippy::too_many_arguments)]
     pub fn generate(&mut self, prime: &[u32], length: usize, temperature: f64, top_k: usize, top_p: f64, logits: bool, seed: u32) -> Result<Vec<u32>, JsValue> {
+        starting();
         let sampling = core::model::Sampling { temperature, top_k, top_p, logits, seed: u64::from(seed) };
         self.trainer.model.generate(prime, length, sampling).map_err(to_js)
     }
@@ -385,6 +402,7 @@ impl ModelHandle {
     }
 
     fn run(&mut self, x: core::Inputs<'_, f32>, batch: usize, steps: usize, lengths: Option<Vec<u32>>, stateful: bool) -> Result<Prediction, JsValue> {
+        starting();
         let lengths = widen(lengths);
         let (out, _) = self.trainer.model.forward(core::Batch { x, batch, steps, lengths: lengths.as_deref() }, None, stateful).map_err(to_js)?;
         Ok(Prediction { y: out.y, steps: out.steps, features: out.features })
@@ -464,6 +482,7 @@ impl Seq2SeqHandle {
     #[wasm_bindgen(js_name = trainBatch)]
     #[allow(clippy::too_many_arguments)]
     pub fn train_batch(&mut self, batch: usize, source: &[u32], source_steps: usize, source_lengths: Vec<u32>, target: &[u32], target_steps: usize, target_lengths: Vec<u32>) -> Result<String, JsValue> {
+        starting();
         self.check_compiled()?;
         let (sl, tl) = (widen(Some(source_lengths)).unwrap_or_default(), widen(Some(target_lengths)).unwrap_or_default());
         let pairs = core::seq2seq::Pairs { batch, source, source_steps, source_lengths: Some(&sl), target, target_steps, target_lengths: Some(&tl) };
@@ -474,6 +493,7 @@ impl Seq2SeqHandle {
     /// `{loss, accuracy, exactMatch, bleu}` as JSON, greedy outputs at most `maxLength` long.
     #[allow(clippy::too_many_arguments)]
     pub fn evaluate(&self, batch: usize, source: &[u32], source_steps: usize, source_lengths: Vec<u32>, target: &[u32], target_steps: usize, target_lengths: Vec<u32>, batch_size: usize, max_length: usize) -> Result<String, JsValue> {
+        starting();
         let (sl, tl) = (widen(Some(source_lengths)).unwrap_or_default(), widen(Some(target_lengths)).unwrap_or_default());
         let pairs = core::seq2seq::Pairs { batch, source, source_steps, source_lengths: Some(&sl), target, target_steps, target_lengths: Some(&tl) };
         let e = self.trainer.evaluate(pairs, batch_size, max_length).map_err(to_js)?;
@@ -483,6 +503,7 @@ impl Seq2SeqHandle {
     /// Decodes padded sources `[batch, steps]`: greedy for `beamWidth` 1, else beam search.
     #[allow(clippy::too_many_arguments)]
     pub fn decode(&self, batch: usize, source: &[u32], steps: usize, lengths: Vec<u32>, max_length: usize, beam_width: usize, length_penalty: f64) -> Result<Decoding, JsValue> {
+        starting();
         let lengths = widen(Some(lengths)).unwrap_or_default();
         let model = &self.trainer.model;
         let decoded = if beam_width <= 1 {
