@@ -101,18 +101,32 @@ fn few_rows<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode:
     let out = Out { ptr: c.into_ptr(), ld: n };
     #[cfg(feature = "parallel")]
     if rayon::current_num_threads() > 1 && n * a.cols() * std::mem::size_of::<T>() >= PARALLEL_MIN_STREAM_BYTES {
-        // Two threads take blocks of W's rows as they come, so that neither waits on the other
-        // for more than a block: a rayon thread that waits longer than a few µs goes to sleep,
-        // and waking it again costs more than the whole product.
-        let next = std::sync::atomic::AtomicUsize::new(0);
+        // Two threads take blocks of W's rows as they come, and the calling thread waits for
+        // the other's last block by spinning: a rayon thread that waits for a join longer than
+        // a few µs goes to sleep, and waking it costs more than the whole product.
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let drain = || loop {
-            let j0 = next.fetch_add(STREAM_BLOCK, std::sync::atomic::Ordering::Relaxed);
+            let j0 = next.fetch_add(STREAM_BLOCK, Ordering::Relaxed);
             if j0 >= n {
                 break;
             }
-            few_rows_columns(a, b, j0..(j0 + STREAM_BLOCK).min(n), out, mode);
+            let cols = j0..(j0 + STREAM_BLOCK).min(n);
+            let len = cols.len();
+            few_rows_columns(a, b, cols, out, mode);
+            done.fetch_add(len, Ordering::Release);
         };
-        rayon::join(drain, drain);
+        rayon::join(
+            || {
+                drain();
+                // Every block taken is being computed, so this ends; if the other half was
+                // never stolen, this thread took every block itself.
+                while done.load(Ordering::Acquire) < n {
+                    std::hint::spin_loop();
+                }
+            },
+            drain,
+        );
         return;
     }
     few_rows_columns(a, b, 0..n, out, mode);
