@@ -3,7 +3,9 @@
 //! Gate order and formulas are PyTorch's.
 //!
 //! Notation: `zx` is the row's input projection `W_ih·x + b_ih`, `zh` its recurrent product
-//! `W_hh·h + b_hh`, both `[G·H]`; `gates` is what the tape keeps: the gate activations.
+//! `W_hh·h + b_hh`, both `[G·H]`; `gates` is what the tape keeps: the gate activations. The
+//! forward functions take `gates` holding zx and turn it into the gates in place, since zx is
+//! read nowhere else: a sequence's gates need no buffer of their own.
 
 use crate::activation::{sigmoid, sigmoid_in_place, tanh_in_place, Activation};
 use crate::real::Real;
@@ -11,11 +13,11 @@ use crate::real::Real;
 /// LSTM forward, gates i, f, g, o: `c = f⊙c_prev + i⊙g`, `h = o⊙tanh(c)`.
 /// Without a forget gate f ≡ 1; with peepholes `p = (p_i, p_f, p_o)` the gates also see the
 /// cell: i and f see c_prev, o sees the new c.
-pub(crate) fn lstm_forward<T: Real>(forget_gate: bool, peep: &[T], zx: &[T], zh: &[T], c_prev: &[T], gates: &mut [T], c: &mut [T], h: &mut [T]) {
+pub(crate) fn lstm_forward<T: Real>(forget_gate: bool, peep: &[T], zh: &[T], c_prev: &[T], gates: &mut [T], c: &mut [T], h: &mut [T]) {
     if peep.is_empty() {
-        lstm_forward_row::<T, false>(forget_gate, peep, zx, zh, c_prev, gates, c, h)
+        lstm_forward_row::<T, false>(forget_gate, peep, zh, c_prev, gates, c, h)
     } else {
-        lstm_forward_row::<T, true>(forget_gate, peep, zx, zh, c_prev, gates, c, h)
+        lstm_forward_row::<T, true>(forget_gate, peep, zh, c_prev, gates, c, h)
     }
 }
 
@@ -24,17 +26,17 @@ pub(crate) fn lstm_forward<T: Real>(forget_gate: bool, peep: &[T], zx: &[T], zh:
 /// by the same operations in the same order as the fused formula.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn lstm_forward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], zx: &[T], zh: &[T], c_prev: &[T], gates: &mut [T], c: &mut [T], h: &mut [T]) {
+fn lstm_forward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], zh: &[T], c_prev: &[T], gates: &mut [T], c: &mut [T], h: &mut [T]) {
     let n = h.len();
-    let ([xi, xf, xg, xo], [hi, hf, hg, ho]) = (blocks(zx, n), blocks(zh, n));
+    let [hi, hf, hg, ho] = blocks(zh, n);
     let [pi, pf, po] = if PEEP { blocks(peep, n) } else { [&[][..]; 3] };
     let [gi, gf, gg, go] = blocks_mut(gates, n);
     let (c_prev, c) = (&c_prev[..n], &mut c[..n]);
     let p = |block: &[T], j: usize, x: T| if PEEP { block[j] * x } else { T::zero() };
     for j in 0..n {
-        gi[j] = xi[j] + hi[j] + p(pi, j, c_prev[j]);
-        gf[j] = xf[j] + hf[j] + p(pf, j, c_prev[j]);
-        gg[j] = xg[j] + hg[j];
+        gi[j] = gi[j] + hi[j] + p(pi, j, c_prev[j]);
+        gf[j] = gf[j] + hf[j] + p(pf, j, c_prev[j]);
+        gg[j] = gg[j] + hg[j];
     }
     sigmoid_in_place(gi);
     if forget_gate {
@@ -45,7 +47,7 @@ fn lstm_forward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], zx
     tanh_in_place(gg);
     for j in 0..n {
         c[j] = gf[j] * c_prev[j] + gi[j] * gg[j];
-        go[j] = xo[j] + ho[j] + p(po, j, c[j]);
+        go[j] = go[j] + ho[j] + p(po, j, c[j]);
     }
     sigmoid_in_place(go);
     h.copy_from_slice(c);
@@ -96,19 +98,19 @@ fn lstm_backward_row<T: Real, const PEEP: bool>(forget_gate: bool, peep: &[T], g
 /// GRU forward (reset applied after the recurrent product), gates r, z, n:
 /// `n = tanh(zx_n + r⊙zh_n)`, `h = (1 − z)⊙n + z⊙h_prev`. `zh_n` is kept for backward.
 /// Laid out as `lstm_forward_row` is, for the same reason.
-pub(crate) fn gru_forward<T: Real>(zx: &[T], zh: &[T], h_prev: &[T], gates: &mut [T], zh_n: &mut [T], h: &mut [T]) {
+pub(crate) fn gru_forward<T: Real>(zh: &[T], h_prev: &[T], gates: &mut [T], zh_n: &mut [T], h: &mut [T]) {
     let n = h.len();
-    let ([xr, xz, xn], [hr, hz, hn]) = (blocks(zx, n), blocks(zh, n));
+    let [hr, hz, hn] = blocks(zh, n);
     let [gr, gz, gn] = blocks_mut(gates, n);
     let h_prev = &h_prev[..n];
     for j in 0..n {
-        gr[j] = xr[j] + hr[j];
-        gz[j] = xz[j] + hz[j];
+        gr[j] = gr[j] + hr[j];
+        gz[j] = gz[j] + hz[j];
     }
     sigmoid_in_place(gr);
     sigmoid_in_place(gz);
     for j in 0..n {
-        gn[j] = xn[j] + gr[j] * hn[j];
+        gn[j] = gn[j] + gr[j] * hn[j];
     }
     tanh_in_place(gn);
     for j in 0..n {
@@ -151,22 +153,22 @@ pub(crate) fn gru_backward<T: Real>(gates: &[T], zh_n: &[T], h_prev: &[T], dh: &
 /// GRU with the reset applied before the recurrent product (Keras `reset_after=False`), first
 /// half: r and z from `zh_rz = W_hh[r,z]·h_prev + b_hh[r,z]`, and the reset state `r⊙h_prev`
 /// that the second recurrent product reads.
-pub(crate) fn gru_before_gates<T: Real>(zx: &[T], zh_rz: &[T], h_prev: &[T], gates: &mut [T], reset_h: &mut [T]) {
+pub(crate) fn gru_before_gates<T: Real>(zh_rz: &[T], h_prev: &[T], gates: &mut [T], reset_h: &mut [T]) {
     let n = h_prev.len();
     for j in 0..n {
-        let r = sigmoid(zx[j] + zh_rz[j]);
-        let z = sigmoid(zx[n + j] + zh_rz[n + j]);
+        let r = sigmoid(gates[j] + zh_rz[j]);
+        let z = sigmoid(gates[n + j] + zh_rz[n + j]);
         (gates[j], gates[n + j]) = (r, z);
         reset_h[j] = r * h_prev[j];
     }
 }
 
 /// Second half: `n = tanh(zx_n + W_hn·(r⊙h_prev) + b_hn)`, `h = (1 − z)⊙n + z⊙h_prev`.
-pub(crate) fn gru_before_output<T: Real>(zx: &[T], zh_n: &[T], h_prev: &[T], gates: &mut [T], h: &mut [T]) {
+pub(crate) fn gru_before_output<T: Real>(zh_n: &[T], h_prev: &[T], gates: &mut [T], h: &mut [T]) {
     let n = h.len();
     for j in 0..n {
         let z = gates[n + j];
-        let candidate = T::activation_tanh(zx[2 * n + j] + zh_n[j]);
+        let candidate = T::activation_tanh(gates[2 * n + j] + zh_n[j]);
         gates[2 * n + j] = candidate;
         h[j] = (T::one() - z) * candidate + z * h_prev[j];
     }

@@ -271,15 +271,16 @@ impl<T: Real> RecurrentLayer<T> {
         let x = mask_rows(seq.x, masks.input, self.input, batch).into_owned();
         let mut h_masked = if masks.recurrent.is_some() { vec![T::zero(); bs] } else { Vec::new() };
 
-        // 1. The input projection of every step at once: ZX = X·W_ihᵀ + b_ih.
-        let mut zx = zeros(self, elements(self, &[steps, batch, gh])?)?;
+        // 1. The input projection of every step at once: ZX = X·W_ihᵀ + b_ih, which each step
+        // turns into its gates in place.
+        let mut gates = zeros(self, elements(self, &[steps, batch, gh])?)?;
         gemm(
             MatRef::new(&x, steps * batch, self.input)?,
             MatRef::new(&self.weight_ih, gh, self.input)?.t(),
-            MatMut::new(&mut zx, steps * batch, gh)?,
+            MatMut::new(&mut gates, steps * batch, gh)?,
             Accumulate::Overwrite,
         )?;
-        add_rows(&mut zx, &self.bias_ih);
+        add_rows(&mut gates, &self.bias_ih);
 
         let lstm = self.cell.has_cell_state();
         let states = elements(self, &[steps + 1, bh])?;
@@ -292,7 +293,6 @@ impl<T: Real> RecurrentLayer<T> {
         if let (Some(c0), true) = (seq.c0, lstm) {
             c[..bh].copy_from_slice(c0);
         }
-        let mut gates = zeros(self, zx.len())?;
         let mut gru = if matches!(self.cell, Cell::Gru { .. }) { zeros(self, states - bh)? } else { Vec::new() };
         let mut y = zeros(self, steps * bs)?;
         let mut zh = vec![T::zero(); batch * gh];
@@ -320,12 +320,12 @@ impl<T: Real> RecurrentLayer<T> {
                 // Reset before the product: r and z first, then a second product of r⊙h_prev.
                 recurrent_product(h_used, batch, rz, &self.bias_hh[..h2], hidden, &mut zh[..batch * h2])?;
                 for b in (0..batch).filter(|&b| active(b)) {
-                    cells::gru_before_gates(&zx[grow(b)], &zh[b * h2..(b + 1) * h2], &h_used[row(b)], &mut gates[grow(b)], &mut gru[srow(b)]);
+                    cells::gru_before_gates(&zh[b * h2..(b + 1) * h2], &h_used[row(b)], &mut gates[grow(b)], &mut gru[srow(b)]);
                 }
                 let zh_n = &mut zh[..bh];
                 recurrent_product(&gru[t * bh..(t + 1) * bh], batch, n, &self.bias_hh[h2..], hidden, zh_n)?;
                 for b in (0..batch).filter(|&b| active(b)) {
-                    cells::gru_before_output(&zx[grow(b)], &zh_n[row(b)], &h_prev[row(b)], &mut gates[grow(b)], &mut h_next[row(b)]);
+                    cells::gru_before_output(&zh_n[row(b)], &h_prev[row(b)], &mut gates[grow(b)], &mut h_next[row(b)]);
                 }
             } else if let Hh::Joint(all) = &weights.hh {
                 // 2. One recurrent product for all gates: ZH = h_{t-1}·W_hhᵀ + b_hh.
@@ -340,12 +340,12 @@ impl<T: Real> RecurrentLayer<T> {
                 let parts = rows::rows_mut(&mut gates[t * batch * gh..(t + 1) * batch * gh], batch).into_iter().zip(rows::rows_mut(c_next, batch)).zip(rows::rows_mut(out, batch)).zip(rows::rows_mut(gru_t, batch));
                 let active_rows: Vec<_> = parts.enumerate().filter(|&(b, _)| active(b)).collect();
                 rows::for_each_row(active_rows, bh, |(b, (((gates, c), out), gru))| {
-                    let (zx_row, zh_row) = (&zx[grow(b)], &zh[b * gh..(b + 1) * gh]);
+                    let zh_row = &zh[b * gh..(b + 1) * gh];
                     match self.cell {
-                        Cell::Lstm { forget_gate, .. } => cells::lstm_forward(forget_gate, &self.weight_peephole, zx_row, zh_row, &c_prev[row(b)], gates, c, out),
-                        Cell::Gru { .. } => cells::gru_forward(zx_row, zh_row, &h_prev[row(b)], gates, gru, out),
+                        Cell::Lstm { forget_gate, .. } => cells::lstm_forward(forget_gate, &self.weight_peephole, zh_row, &c_prev[row(b)], gates, c, out),
+                        Cell::Gru { .. } => cells::gru_forward(zh_row, &h_prev[row(b)], gates, gru, out),
                         Cell::Elman(act) => {
-                            cells::elman_forward(act, zx_row, zh_row, out);
+                            cells::elman_forward(act, gates, zh_row, out);
                             gates.copy_from_slice(out);
                         }
                     }
