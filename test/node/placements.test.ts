@@ -77,6 +77,21 @@ describe('a streaming step on two threads', () => {
     expect(await streamed({ worker: true, threads: 2 })).toEqual(one);
     expect(await streamed({ worker: false, threads: 2 })).toEqual(one);
   });
+
+  it('lets the pool\'s workers sleep once the calls stop', async () => {
+    // They spin for 2 ms after each call; one that never stopped would burn a core for good.
+    const lstm = await sequential([{ type: 'lstm', units: 250, return_sequences: true }], { input: 4, worker: false, threads: 2 });
+    const stream = lstm.stream();
+    for (let t = 0; t < 20; t++) await stream.step({ data: new Float32Array(4).fill(0.5), shape: [1, 4] });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [wall, cpu] = [performance.now(), process.cpuUsage()];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const used = process.cpuUsage(cpu);
+    const busyMs = (used.user + used.system) / 1000;
+    // This whole process, every thread of it, idle: a spinning worker alone would use ~300 ms.
+    expect(busyMs).toBeLessThan(0.5 * (performance.now() - wall));
+    await lstm.dispose();
+  });
 });
 
 describe('the worker boundary', () => {

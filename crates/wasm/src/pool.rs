@@ -4,7 +4,7 @@
 //! The thread that runs the model calls is the pool's first thread, and the facade starts n − 1
 //! workers; each instantiates this module on the shared memory and calls `poolWorkerRun()`,
 //! which waits for one rayon thread on a queue and runs it for the life of the pool. Then the
-//! calling thread calls `poolStart(n)`, which fills the queue. Rayon decides nothing about
+//! calling thread calls `poolStart(n, spin_ms)`, which fills the queue. Rayon decides nothing about
 //! placement: the facade chooses n and owns the workers.
 //!
 //! Why the calling thread joins the pool: outside it, every parallel product was injected into
@@ -84,8 +84,10 @@ pub(crate) fn keep_warm() {
 }
 
 /// Runs whatever work the pool has until it has found none for `spin_ms`, and the last call's
-/// `WARM_UNTIL` has passed. A call that starts while the last spinner stops finds none spinning
-/// and wakes them again, so none is missed for more than a call.
+/// `WARM_UNTIL` has passed. A call that starts just as the spinners stop may still count them and
+/// wake none: it then runs as if there were no spinning, and the next call wakes them.
+/// The clock is `Date.now()`, which every host has; it can be set back, so a time ahead of
+/// now by more than `spin_ms` counts as passed, or a spinner could spin until the clock caught up.
 fn look_for_work() {
     let spin = SPIN_MS.load(Ordering::Relaxed);
     let mut idle = 0u32;
@@ -101,7 +103,8 @@ fn look_for_work() {
                 // Reading the clock crosses to JS: only every so often.
                 if idle % 64 == 0 {
                     let t = now();
-                    if t >= worked + spin && t >= WARM_UNTIL.load(Ordering::Relaxed) {
+                    let passed = |until: u64| t >= until || until > t + spin;
+                    if passed(worked + spin) && passed(WARM_UNTIL.load(Ordering::Relaxed)) {
                         break;
                     }
                 }
