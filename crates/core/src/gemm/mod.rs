@@ -101,9 +101,9 @@ fn few_rows<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode:
     let out = Out { ptr: c.into_ptr(), ld: n };
     #[cfg(feature = "parallel")]
     if rayon::current_num_threads() > 1 && n * a.cols() * std::mem::size_of::<T>() >= PARALLEL_MIN_STREAM_BYTES {
-        // Two threads take blocks of W's rows as they come, and the calling thread waits for
-        // the other's last block by spinning: a rayon thread that waits for a join longer than
-        // a few µs goes to sleep, and waking it costs more than the whole product.
+        // The threads take blocks of W's rows as they come, and the calling thread waits for
+        // the others' last blocks by spinning: a rayon thread that waits for its scope longer
+        // than a few µs goes to sleep, and waking it costs more than the whole product.
         use std::sync::atomic::{AtomicUsize, Ordering};
         let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let drain = || loop {
@@ -116,17 +116,17 @@ fn few_rows<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode:
             few_rows_columns(a, b, cols, out, mode);
             done.fetch_add(len, Ordering::Release);
         };
-        rayon::join(
-            || {
-                drain();
-                // Every block taken is being computed, so this ends; if the other half was
-                // never stolen, this thread took every block itself.
-                while done.load(Ordering::Acquire) < n {
-                    std::hint::spin_loop();
-                }
-            },
-            drain,
-        );
+        rayon::scope(|scope| {
+            for _ in 1..rayon::current_num_threads() {
+                scope.spawn(|_| drain());
+            }
+            drain();
+            // Every block taken is being computed, so this ends; helpers that no thread took
+            // in time find no blocks left when the scope runs them.
+            while done.load(Ordering::Acquire) < n {
+                std::hint::spin_loop();
+            }
+        });
         return;
     }
     few_rows_columns(a, b, 0..n, out, mode);
