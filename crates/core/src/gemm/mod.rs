@@ -106,15 +106,18 @@ fn few_rows<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode:
         // than a few µs goes to sleep, and waking it costs more than the whole product.
         use std::sync::atomic::{AtomicUsize, Ordering};
         let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let drain = || loop {
-            let j0 = next.fetch_add(STREAM_BLOCK, Ordering::Relaxed);
-            if j0 >= n {
-                break;
+        let drain = || {
+            let mut sums = Vec::new();
+            loop {
+                let j0 = next.fetch_add(STREAM_BLOCK, Ordering::Relaxed);
+                if j0 >= n {
+                    break;
+                }
+                let cols = j0..(j0 + STREAM_BLOCK).min(n);
+                let len = cols.len();
+                few_rows_columns(a, b, cols, out, mode, &mut sums);
+                done.fetch_add(len, Ordering::Release);
             }
-            let cols = j0..(j0 + STREAM_BLOCK).min(n);
-            let len = cols.len();
-            few_rows_columns(a, b, cols, out, mode);
-            done.fetch_add(len, Ordering::Release);
         };
         rayon::scope(|scope| {
             for _ in 1..rayon::current_num_threads() {
@@ -129,22 +132,25 @@ fn few_rows<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>, mode:
         });
         return;
     }
-    few_rows_columns(a, b, 0..n, out, mode);
+    few_rows_columns(a, b, 0..n, out, mode, &mut Vec::new());
 }
 
-/// The columns `cols` of a `few_rows` product, written into C (row-major, `out`).
-fn few_rows_columns<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, cols: std::ops::Range<usize>, out: Out<T>, mode: Accumulate) {
+/// The columns `cols` of a `few_rows` product, written into C (row-major, `out`). In Add mode
+/// the products go through `sums`, which a thread keeps from block to block.
+fn few_rows_columns<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, cols: std::ops::Range<usize>, out: Out<T>, mode: Accumulate, sums: &mut Vec<T>) {
     let (w, stride) = b.columns().expect("checked contiguous");
     let w = &w[cols.start * stride..];
-    let mut sums = if mode == Accumulate::Add { vec![T::zero(); cols.len()] } else { Vec::new() };
+    if mode == Accumulate::Add {
+        sums.resize(cols.len(), T::zero());
+    }
     for i in 0..a.rows() {
         let row = a.row_slice(i).expect("checked contiguous");
         // SAFETY: row i of C has `ld` values and `cols` lies inside it; no other thread
         // writes these columns, and `gemm` holds the only borrow of C until all have finished.
         let c_row = unsafe { std::slice::from_raw_parts_mut(out.ptr.add(i * out.ld + cols.start), cols.len()) };
         if mode == Accumulate::Add {
-            T::dot_rows(row, w, stride, &mut sums);
-            c_row.iter_mut().zip(&sums).for_each(|(c, &s)| *c = *c + s);
+            T::dot_rows(row, w, stride, sums);
+            c_row.iter_mut().zip(sums.iter()).for_each(|(c, &s)| *c = *c + s);
         } else {
             T::dot_rows(row, w, stride, c_row);
         }
