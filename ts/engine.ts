@@ -10,10 +10,10 @@ import type { ModelClass } from './model/core.js';
 import type { Seq2SeqClass } from './seq2seq/core.js';
 
 /**
- * How long the pool's workers keep looking for work after a call starts before they sleep: a
- * sleeping worker takes about as long to wake as a streaming step's whole product, and 2 ms
- * covers the gap between calls that arrive back to back, at a cost of at most 2 ms of a core
- * per call.
+ * How long the pool's workers keep looking for work, after a call starts and after the last work
+ * they found, before they sleep: a sleeping worker takes about as long to wake as a streaming
+ * step's whole product, and 2 ms covers the gap between calls that arrive back to back. The cost:
+ * each worker's core stays busy through a call, its serial parts included, and 2 ms beyond.
  */
 const SPIN_MS = 2;
 

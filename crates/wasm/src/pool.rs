@@ -30,7 +30,8 @@ use wasm_bindgen::prelude::*;
 static QUEUE: Mutex<Vec<ThreadBuilder>> = Mutex::new(Vec::new());
 static QUEUED: Condvar = Condvar::new();
 
-/// How long the workers look for work after a call starts, in ms; 0 until the pool runs.
+/// How long the workers look for work after a call starts and after the last work they found,
+/// in ms; 0 until the pool runs (and with one thread).
 static SPIN_MS: AtomicU64 = AtomicU64::new(0);
 /// `Date.now()` until which they look.
 static WARM_UNTIL: AtomicU64 = AtomicU64::new(0);
@@ -40,8 +41,8 @@ static SPINNING: AtomicUsize = AtomicUsize::new(0);
 static CALLER: AtomicUsize = AtomicUsize::new(usize::MAX);
 
 /// Builds rayon's global pool with `threads` threads: the calling thread and `threads − 1`
-/// workers waiting in `poolWorkerRun`. After each call's start they look for work for
-/// `spin_ms` before they sleep (0: they sleep at once).
+/// workers waiting in `poolWorkerRun`. They look for work until `spin_ms` after a call's start
+/// and after the last work they found, then sleep (0: they sleep at once).
 #[wasm_bindgen(js_name = poolStart)]
 pub fn pool_start(threads: usize, spin_ms: u32) -> Result<(), JsValue> {
     rayon::ThreadPoolBuilder::new()
