@@ -5,6 +5,7 @@ import { brainjs } from './brain.js';
 import { isolated } from './isolated.js';
 import { onnxRuntime } from './onnx.js';
 import { relaxedAvailable } from './relaxed.js';
+import { settle } from './settle.js';
 import { seqwasm, tfjs } from './systems.js';
 
 const FULL = {
@@ -101,7 +102,10 @@ export async function models(mode, peaks) {
     }
     const times = new Map(built.map(([s]) => [s.name, []]));
     for (let r = 0; r < plan.repeats; r++) {
-      for (const [system, handle] of built) times.get(system.name).push(await rep(handle));
+      for (const [system, handle] of built) {
+        await settle();
+        times.get(system.name).push(await rep(handle));
+      }
     }
     for (const [, handle] of built) await handle.dispose();
     // Each repetition's times in the order they ran, before sorting: the paired ratios read them.
@@ -140,6 +144,7 @@ export async function models(mode, peaks) {
   for (const peer of peers) await peer.close?.();
   for (const [reason, ids] of left) notes.push(reason.replace('{workloads}', [...new Set(ids)].join(', ')));
   notes.push('Ratios are seqwasm ÷ each peer in speed (above 1: seqwasm is faster): the median over the repetitions of the ratio inside each (the systems alternate), and beside it the ratio of the two medians.');
+  notes.push('Before each repetition the bench waits for the process to go quiet (bench/settle.js): ONNX Runtime\'s threads spin for tens of ms after a call, and seqwasm\'s for 2 ms, which would take a core from the next system.');
   notes.push('Training steps include the copy of the batch to the worker (worker rows) and every check seqwasm does on its input.');
   notes.push('"of W0" divides the achieved GFLOP/s (training counted as 3× the forward flops) by the best one-thread W0 median of the same build (simd or relaxed); above 100% means the workload\'s GEMM shapes ran faster than W0\'s square ones.');
   notes.push('ONNX Runtime runs single LSTM and GRU nodes built here (bench/onnx.js); ORT Web runs its wasm backend in a Node worker per thread count, which times its own repetitions.');
