@@ -6,7 +6,7 @@ import type { ThreadsGlue } from '../glue.js';
 import { describe, knownKeys } from '../validate.js';
 import { toLengths } from './data.js';
 import { decode, encode, isSeq2Seq } from './format.js';
-import { Epochs } from './epochs.js';
+import { Epochs, stopRaised } from './epochs.js';
 import { readWeights, restoreTensors, savedTensors, writeWeights } from './weights.js';
 import type { CompileOptions, Diagnostics, EarlyStoppingOptions, EpochLog, Evaluation, GenerateOptions, History, LayerSummary, ModelSummary, ProgressEvent, TensorData } from './types.js';
 
@@ -23,6 +23,8 @@ export interface FitPlan {
   lengths?: Uint32Array;
   tbptt?: { k1: number; k2: number };
   earlyStopping?: EarlyStoppingOptions;
+  /** Raised to stop the fit after its current batch (see `Held.cancellable`). */
+  stop?: Int32Array;
 }
 
 export interface Topology {
@@ -109,7 +111,7 @@ export class ModelCore {
     };
     for (let epoch = 0; epoch < plan.epochs; epoch++) {
       const order = plan.shuffle ? Array.from(this.#live().shuffledOrder(train.count)) : [...Array(train.count).keys()];
-      const loss = await epochs.run(epoch, order, step, () => this.#cancelled);
+      const loss = await epochs.run(epoch, order, step, () => this.#cancelled || stopRaised(plan.stop));
       if (loss === undefined) {
         history.stopped = 'cancelled';
         break;
@@ -149,7 +151,7 @@ export class ModelCore {
       history.epochs.push(log);
       await epochEnd?.(log);
       await new Promise((resolve) => setTimeout(resolve, 0));
-      if (this.#cancelled) {
+      if (this.#cancelled || stopRaised(plan.stop)) {
         history.stopped = 'cancelled';
         break;
       }

@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import { DisposedError } from '../errors.js';
 import { knownKeys } from '../validate.js';
+import type { History } from './types.js';
 
 /** Runs a call on the core: directly (inline) or through the worker, failing if it dies. */
 export type Caller = <T>(call: () => T | Promise<T>) => Promise<T>;
@@ -14,6 +15,8 @@ export interface HeldCore {
   getWeights(): Record<string, Float32Array>;
   setWeights(weights: Record<string, Float32Array>): void;
   memoryUsage(): { wasmBytes: number };
+  /** Stops a running fit after its current batch. */
+  cancel(): void;
   dispose(): void;
 }
 
@@ -62,6 +65,28 @@ export abstract class Held<C extends HeldCore> {
     await this.call(() => (this.core as HeldCore).dispose()).catch(() => {});
     if (this.remote) (this.core as Comlink.Remote<C>)[Comlink.releaseProxy]();
     await this.#onDispose();
+  }
+
+  /**
+   * Runs `fit` so that `signal` stops it after the batch it is in. A core in a worker is told
+   * twice: by a call, and through `stop`, a flag in shared memory where there is any, which the
+   * fit reads after every batch. The call alone once arrived three epochs late in a full test
+   * run: it travels on another port than the replies to the progress callbacks, and training
+   * goes on as soon as a reply arrives.
+   */
+  protected async cancellable(signal: AbortSignal | undefined, fit: (stop: Int32Array | undefined) => Promise<History>): Promise<History> {
+    if (signal?.aborted) return { epochs: [], stopped: 'cancelled' };
+    const stop = this.remote && typeof SharedArrayBuffer === 'function' ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+    const abort = () => {
+      if (stop) Atomics.store(stop, 0, 1);
+      void this.call(() => (this.core as HeldCore).cancel()).catch(() => {});
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      return await fit(stop);
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
   }
 
   protected async run<T>(call: () => T | Promise<T>): Promise<Awaited<T>> {

@@ -49,15 +49,7 @@ export class Model extends Held<ModelCore> {
       if (fn !== undefined && typeof fn !== 'function') throw new ConfigError(`fit: ${name} must be a function`);
     }
     const wrap = <F extends (...args: never[]) => unknown>(fn: F | undefined) => (fn && this.remote ? Comlink.proxy(fn) : fn);
-    const signal = options.signal;
-    const abort = () => void this.call(() => this.core.cancel()).catch(() => {});
-    if (signal?.aborted) return { epochs: [], stopped: 'cancelled' };
-    signal?.addEventListener('abort', abort, { once: true });
-    try {
-      return await this.run(() => (this.core.fit as ModelCore['fit'])(xs, ys, plan, wrap(options.onProgress), wrap(options.onEpochEnd)));
-    } finally {
-      signal?.removeEventListener('abort', abort);
-    }
+    return this.cancellable(options.signal, (stop) => this.run(() => (this.core.fit as ModelCore['fit'])(xs, ys, { ...plan, stop }, wrap(options.onProgress), wrap(options.onEpochEnd))));
   }
 
   async evaluate(x: TensorLike, y: TensorLike, options: PredictOptions = {}): Promise<Evaluation> {

@@ -5,7 +5,7 @@ import { ConfigError, DisposedError, ModelFormatError, ShapeError, wasmCall as w
 import type { ThreadsGlue } from '../glue.js';
 import { describe, knownKeys } from '../validate.js';
 import { decode as decodeFile, encode, isSeq2Seq } from '../model/format.js';
-import { Epochs } from '../model/epochs.js';
+import { Epochs, stopRaised } from '../model/epochs.js';
 import { readWeights, restoreTensors, savedTensors, writeWeights } from '../model/weights.js';
 import type { EpochLog, History, ProgressEvent } from '../model/types.js';
 import type { DecodeOptions, Decoded, PaddedTokens, Seq2SeqCompileOptions, Seq2SeqConfig, Seq2SeqEvaluation } from './types.js';
@@ -19,6 +19,8 @@ export interface Seq2SeqFitPlan {
   shuffle: boolean;
   validationData?: [PaddedTokens, PaddedTokens];
   maxLength?: number;
+  /** Raised to stop the fit after its current batch (see `Held.cancellable`). */
+  stop?: Int32Array;
 }
 
 interface Facts {
@@ -97,7 +99,7 @@ export class Seq2SeqCore {
     };
     for (let epoch = 0; epoch < plan.epochs; epoch++) {
       const order = plan.shuffle ? Array.from(this.#live().shuffledOrder(train.count)) : [...Array(train.count).keys()];
-      const loss = await epochs.run(epoch, order, step, () => this.#cancelled);
+      const loss = await epochs.run(epoch, order, step, () => this.#cancelled || stopRaised(plan.stop));
       if (loss === undefined) {
         history.stopped = 'cancelled';
         break;

@@ -57,15 +57,7 @@ export class Seq2SeqModel extends Held<Seq2SeqCore> {
     }
     const [s, t] = [padTokens(op, 'sources', sources), padTokens(op, 'targets', targets)];
     const wrap = <F extends (...args: never[]) => unknown>(fn: F | undefined) => (fn && this.remote ? Comlink.proxy(fn) : fn);
-    const signal = options.signal;
-    if (signal?.aborted) return { epochs: [], stopped: 'cancelled' };
-    const abort = () => void this.call(() => this.core.cancel()).catch(() => {});
-    signal?.addEventListener('abort', abort, { once: true });
-    try {
-      return await this.run(() => (this.core.fit as Seq2SeqCore['fit'])(s, t, plan, wrap(options.onProgress), wrap(options.onEpochEnd)));
-    } finally {
-      signal?.removeEventListener('abort', abort);
-    }
+    return this.cancellable(options.signal, (stop) => this.run(() => (this.core.fit as Seq2SeqCore['fit'])(s, t, { ...plan, stop }, wrap(options.onProgress), wrap(options.onEpochEnd))));
   }
 
   /** Loss and token accuracy (teacher-forced), exact match and BLEU (greedy outputs). */
