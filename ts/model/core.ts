@@ -37,7 +37,8 @@ const CLASS_LOSSES = ['sparse_categorical_crossentropy'];
 export class ModelCore {
   #handle: WasmModel | undefined;
   #compiled: CompileOptions | undefined;
-  #cancelled = false;
+  /** The running fit's stop flag: its caller's (shared with a worker's caller) or its own. */
+  #stop: Int32Array = new Int32Array(1);
 
   private constructor(
     handle: WasmModel,
@@ -83,12 +84,12 @@ export class ModelCore {
 
   /** Stops a running fit after its current batch. */
   cancel(): void {
-    this.#cancelled = true;
+    Atomics.store(this.#stop, 0, 1);
   }
 
   async fit(x: TensorData, y: TensorData, plan: FitPlan, progress?: (event: ProgressEvent) => unknown, epochEnd?: (log: EpochLog) => unknown): Promise<History> {
     this.#live();
-    this.#cancelled = false;
+    const stop = (this.#stop = plan.stop ?? new Int32Array(1));
     if (!this.#compiled) throw new ConfigError('fit: compile the model first (loss and optimizer)');
     if (plan.tbptt) return this.#fitStream(x, y, plan, progress, epochEnd);
     const op = 'fit';
@@ -111,7 +112,7 @@ export class ModelCore {
     };
     for (let epoch = 0; epoch < plan.epochs; epoch++) {
       const order = plan.shuffle ? Array.from(this.#live().shuffledOrder(train.count)) : [...Array(train.count).keys()];
-      const loss = await epochs.run(epoch, order, step, () => this.#cancelled || stopRaised(plan.stop));
+      const loss = await epochs.run(epoch, order, step, () => stopRaised(stop));
       if (loss === undefined) {
         history.stopped = 'cancelled';
         break;
@@ -151,7 +152,7 @@ export class ModelCore {
       history.epochs.push(log);
       await epochEnd?.(log);
       await new Promise((resolve) => setTimeout(resolve, 0));
-      if (this.#cancelled || stopRaised(plan.stop)) {
+      if (stopRaised(this.#stop)) {
         history.stopped = 'cancelled';
         break;
       }

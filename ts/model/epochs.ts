@@ -3,9 +3,9 @@
 // resolves), and the event loop gets a turn now and then so that a cancel() can arrive.
 import type { ProgressEvent } from './types.js';
 
-/** Whether the flag a worker's fit was given (see `Held.cancellable`) has been raised. */
-export function stopRaised(stop: Int32Array | undefined): boolean {
-  return stop !== undefined && Atomics.load(stop, 0) !== 0;
+/** Whether a fit's stop flag (see `Held.cancellable`) has been raised. */
+export function stopRaised(stop: Int32Array): boolean {
+  return Atomics.load(stop, 0) !== 0;
 }
 
 export class Epochs {

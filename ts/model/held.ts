@@ -68,18 +68,18 @@ export abstract class Held<C extends HeldCore> {
   }
 
   /**
-   * Runs `fit` so that `signal` stops it after the batch it is in. A core in a worker is told
-   * twice: by a call, and through `stop`, a flag in shared memory where there is any, which the
-   * fit reads after every batch. The call alone once arrived three epochs late in a full test
-   * run: it travels on another port than the replies to the progress callbacks, and training
-   * goes on as soon as a reply arrives.
+   * Runs `fit` so that `signal` stops it after the batch it is in. The fit reads a stop flag
+   * after every batch. A core in a worker shares it where there is shared memory (`stop`);
+   * otherwise, and inline, the core raises its own when told by a call. The call alone once
+   * arrived three epochs late in a full test run: it travels on another port than the replies
+   * to the progress callbacks, and training goes on as soon as a reply arrives.
    */
   protected async cancellable(signal: AbortSignal | undefined, fit: (stop: Int32Array | undefined) => Promise<History>): Promise<History> {
     if (signal?.aborted) return { epochs: [], stopped: 'cancelled' };
     const stop = this.remote && typeof SharedArrayBuffer === 'function' ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
     const abort = () => {
       if (stop) Atomics.store(stop, 0, 1);
-      void this.call(() => (this.core as HeldCore).cancel()).catch(() => {});
+      else void this.call(() => (this.core as HeldCore).cancel()).catch(() => {});
     };
     signal?.addEventListener('abort', abort, { once: true });
     try {

@@ -34,7 +34,8 @@ interface Facts {
 export class Seq2SeqCore {
   #handle: WasmSeq2Seq | undefined;
   #compiled: Seq2SeqCompileOptions | undefined;
-  #cancelled = false;
+  /** The running fit's stop flag: its caller's (shared with a worker's caller) or its own. */
+  #stop: Int32Array = new Int32Array(1);
   readonly #facts: Facts;
 
   private constructor(
@@ -82,12 +83,12 @@ export class Seq2SeqCore {
   }
 
   cancel(): void {
-    this.#cancelled = true;
+    Atomics.store(this.#stop, 0, 1);
   }
 
   async fit(sources: PaddedTokens, targets: PaddedTokens, plan: Seq2SeqFitPlan, progress?: (event: ProgressEvent) => unknown, epochEnd?: (log: EpochLog) => unknown): Promise<History> {
     this.#live();
-    this.#cancelled = false;
+    const stop = (this.#stop = plan.stop ?? new Int32Array(1));
     if (!this.#compiled) throw new ConfigError('fit: compile the model first (optimizer)');
     const train = this.#pairs('fit', sources, targets);
     const validation = plan.validationData && this.#pairs('fit: validationData', plan.validationData[0], plan.validationData[1]);
@@ -99,7 +100,7 @@ export class Seq2SeqCore {
     };
     for (let epoch = 0; epoch < plan.epochs; epoch++) {
       const order = plan.shuffle ? Array.from(this.#live().shuffledOrder(train.count)) : [...Array(train.count).keys()];
-      const loss = await epochs.run(epoch, order, step, () => this.#cancelled || stopRaised(plan.stop));
+      const loss = await epochs.run(epoch, order, step, () => stopRaised(stop));
       if (loss === undefined) {
         history.stopped = 'cancelled';
         break;
