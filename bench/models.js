@@ -92,17 +92,24 @@ export async function models(mode, peaks) {
       try {
         handle = await system.build(w.shape);
         const start = performance.now();
-        for (let i = 0; i < plan.warmup || performance.now() - start < plan.warmupMs; i++) await rep(handle);
-        built.push([system, handle]);
+        let last = 0;
+        for (let i = 0; i < plan.warmup || performance.now() - start < plan.warmupMs; i++) last = await rep(handle);
+        built.push([system, handle, last]);
       } catch (error) {
         const reason = `${system.name} cannot run ${'{workloads}'}: ${String(error.message).split('\n')[0]}`;
         left.set(reason, [...(left.get(reason) ?? []), w.id]);
         await handle?.dispose().catch(() => {});
       }
     }
+    // Each round runs the systems fastest first (by their last warm-up repetition), so that the
+    // fast ones run a moment apart. In the order of the list, TF.js's cpu backend (5–16 s a W2
+    // repetition) ran between seqwasm and ONNX Runtime Web, and brain.js (6 s) after it: seconds
+    // apart, as long as a slow spell of this machine, so a ratio paired repetitions from
+    // different spells.
+    const order = [...built].sort((a, b) => a[2] - b[2]);
     const times = new Map(built.map(([s]) => [s.name, []]));
     for (let r = 0; r < plan.repeats; r++) {
-      for (const [system, handle] of built) {
+      for (const [system, handle] of order) {
         await settle();
         times.get(system.name).push(await rep(handle));
       }
@@ -144,6 +151,7 @@ export async function models(mode, peaks) {
   for (const peer of peers) await peer.close?.();
   for (const [reason, ids] of left) notes.push(reason.replace('{workloads}', [...new Set(ids)].join(', ')));
   notes.push('Ratios are seqwasm ÷ each peer in speed (above 1: seqwasm is faster): the median over the repetitions of the ratio inside each (the systems alternate), and beside it the ratio of the two medians.');
+  notes.push('Each round runs the systems in the order of their speed in the warm-up, fastest first, so that the fast systems\' repetitions in a round lie close together.');
   notes.push('Before each repetition the bench waits for the process to go quiet (bench/settle.js): ONNX Runtime\'s threads spin for tens of ms after a call, and seqwasm\'s for 2 ms, which would take a core from the next system.');
   notes.push('Training steps include the copy of the batch to the worker (worker rows) and every check seqwasm does on its input.');
   notes.push('"of W0" divides the achieved GFLOP/s (training counted as 3× the forward flops) by the best one-thread W0 median of the same build (simd or relaxed); above 100% means the workload\'s GEMM shapes ran faster than W0\'s square ones.');
