@@ -6,6 +6,7 @@ import { isolated } from './isolated.js';
 import { onnxRuntime } from './onnx.js';
 import { relaxedAvailable } from './relaxed.js';
 import { settle } from './settle.js';
+import { w0Probe } from './w0-probe.js';
 import { seqwasm, tfjs } from './systems.js';
 
 const FULL = {
@@ -45,8 +46,7 @@ function workloads(shapes) {
   ];
 }
 
-/** `peaks`: the best one-thread W0 GFLOP/s of the simd build and, if run, the relaxed one. */
-export async function models(mode, peaks) {
+export async function models(mode) {
   const plan = PLANS[mode];
   const cores = availableParallelism();
   const onnx = new URL('./onnx.js', import.meta.url);
@@ -69,7 +69,9 @@ export async function models(mode, peaks) {
   const relaxed = (await relaxedAvailable()) === true ? [seqwasm({ worker: false, threads: 1, relaxedSimd: true }), seqwasm({ worker: false, threads: cores, relaxedSimd: true })] : [];
   const ours = [seqwasm({ worker: false, threads: 1 }), seqwasm({ worker: false, threads: cores }), seqwasm({ worker: true, threads: 1 }), seqwasm({ worker: true, threads: cores }), ...relaxed];
   const systems = [...ours, ...peers];
-  const peakOf = new Map(ours.map((s) => [s.name, s.relaxed ? peaks.relaxed : peaks.simd]));
+  const buildOf = new Map(ours.map((s) => [s.name, s.relaxed ? 'relaxed' : 'simd']));
+  const probe = await w0Probe(mode, relaxed.length ? ['simd', 'relaxed'] : ['simd']);
+  const probes = [];
   const notes = [];
   for (const peer of peers) notes.push(`${peer.name}: ${await peer.describe()}.`);
   const rows = [];
@@ -108,7 +110,10 @@ export async function models(mode, peaks) {
     // different spells.
     const order = [...built].sort((a, b) => a[2] - b[2]);
     const times = new Map(built.map(([s]) => [s.name, []]));
+    const w0 = [];
     for (let r = 0; r < plan.repeats; r++) {
+      await settle();
+      w0.push(await probe.measure());
       for (const [system, handle] of order) {
         await settle();
         times.get(system.name).push(await rep(handle));
@@ -125,6 +130,9 @@ export async function models(mode, peaks) {
       const [fastest, slowest] = [w.rate(ms[0]), w.rate(ms.at(-1))];
       const gflops = (w.flops * units) / (median / 1000) / 1e9;
       summary.set(name, value);
+      // The median over the rounds of this round's GFLOP/s over the W0 product's in it.
+      const build = buildOf.get(name);
+      const ofW0 = build && inOrder.get(name).map((ms, r) => (w.flops * units) / ms / 1e6 / w0[r][build]).sort((a, b) => a - b)[ms.length >> 1];
       rows.push({
         workload: w.id,
         task: w.label,
@@ -133,8 +141,12 @@ export async function models(mode, peaks) {
         unit: w.unit,
         'min–max': `${round(Math.min(fastest, slowest))}–${round(Math.max(fastest, slowest))}`,
         'GFLOP/s': round(gflops),
-        'of W0': peakOf.get(name) ? `${Math.round((100 * gflops) / peakOf.get(name))}%` : '',
+        'of W0': build ? `${Math.round(100 * ofW0)}%` : '',
       });
+    }
+    for (const build of Object.keys(w0[0] ?? {})) {
+      const gflops = w0.map((g) => g[build]).sort((a, b) => a - b);
+      probes.push({ workload: w.id, task: w.label, build, size: probe.size, 'GFLOP/s': round(gflops[gflops.length >> 1]), 'min–max': `${round(gflops[0])}–${round(gflops.at(-1))}` });
     }
     // A ratio is the median over the repetitions of the ratio within each, where the two ran a
     // moment apart: on a shared machine a slow spell then slows both, where it would move one
@@ -149,15 +161,16 @@ export async function models(mode, peaks) {
     }
   }
   for (const peer of peers) await peer.close?.();
+  await probe.dispose();
   for (const [reason, ids] of left) notes.push(reason.replace('{workloads}', [...new Set(ids)].join(', ')));
   notes.push('Ratios are seqwasm ÷ each peer in speed (above 1: seqwasm is faster): the median over the repetitions of the ratio inside each (the systems alternate), and beside it the ratio of the two medians.');
   notes.push('Each round runs the systems in the order of their speed in the warm-up, fastest first, so that the fast systems\' repetitions in a round lie close together.');
   notes.push('Before each repetition the bench waits for the process to go quiet (bench/settle.js): ONNX Runtime\'s threads spin for tens of ms after a call, and seqwasm\'s for 2 ms, which would take a core from the next system.');
   notes.push('Training steps include the copy of the batch to the worker (worker rows) and every check seqwasm does on its input.');
-  notes.push('"of W0" divides the achieved GFLOP/s (training counted as 3× the forward flops) by the best one-thread W0 median of the same build (simd or relaxed); above 100% means the workload\'s GEMM shapes ran faster than W0\'s square ones.');
+  notes.push(`"of W0" divides the achieved GFLOP/s (training counted as 3× the forward flops) by the GFLOP/s of a one-thread ${probe.size} W0 product of the same build (simd or relaxed) timed at the start of the same round: the median over the rounds. Above 100% means the workload's GEMM shapes ran faster than that square product, and two threads may reach 200%.`);
   notes.push('ONNX Runtime runs single LSTM and GRU nodes built here (bench/onnx.js); ORT Web runs its wasm backend in a Node worker per thread count, which times its own repetitions.');
   if (!relaxed.length) notes.push(`The relaxed-simd builds were not run: ${await relaxedAvailable()}.`);
-  return { rows, ratios, notes };
+  return { rows, ratios, probes, notes };
 }
 
 function round(v) {

@@ -17,10 +17,11 @@ console.log('W0 roofline: seqwasm GEMM, inline (no copies to a worker), f32');
 console.table(results.workloads.w0.rows);
 for (const note of results.workloads.w0.notes) console.log(`  ${note}`);
 
-const peak = (build) => Math.max(0, ...results.workloads.w0.rows.filter((r) => r.threads === 1 && r.build === build).map((r) => r['GFLOP/s'] ?? 0));
-results.workloads.models = await models(mode, { simd: peak('simd'), relaxed: peak('relaxed') });
-console.log('\nW1–W4: model workloads, every system on the same shapes (GFLOP/s: achieved; "of W0": against the one-thread GEMM peak)');
+results.workloads.models = await models(mode);
+console.log('\nW1–W4: model workloads, every system on the same shapes (GFLOP/s: achieved; "of W0": against a one-thread W0 product in the same round)');
 console.table(results.workloads.models.rows);
+console.log('the W0 product timed in each round of each workload, one thread');
+console.table(results.workloads.models.probes);
 console.log('ratios against each peer (seqwasm ÷ peer in speed)');
 console.table(results.workloads.models.ratios);
 for (const note of results.workloads.models.notes) console.log(`  ${note}`);

@@ -13,7 +13,7 @@ const PLANS = {
   full: { sizes: [256, 512, 1024], warmup: 3, warmupMs: 1000, repeats: 9 },
 };
 
-function matrix(n) {
+export function matrix(n) {
   const m = new Float32Array(n * n);
   for (let i = 0; i < m.length; i++) m[i] = Math.sin(i) / 2;
   return m;
