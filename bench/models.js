@@ -132,7 +132,7 @@ export async function models(mode) {
       summary.set(name, value);
       // The median over the rounds of this round's GFLOP/s over the W0 product's in it.
       const build = buildOf.get(name);
-      const ofW0 = build && inOrder.get(name).map((ms, r) => (w.flops * units) / ms / 1e6 / w0[r][build]).sort((a, b) => a - b)[ms.length >> 1];
+      const fractions = build ? inOrder.get(name).map((t, r) => (w.flops * units) / t / 1e6 / w0[r][build]).sort((a, b) => a - b) : [];
       rows.push({
         workload: w.id,
         task: w.label,
@@ -141,7 +141,7 @@ export async function models(mode) {
         unit: w.unit,
         'min–max': `${round(Math.min(fastest, slowest))}–${round(Math.max(fastest, slowest))}`,
         'GFLOP/s': round(gflops),
-        'of W0': build ? `${Math.round(100 * ofW0)}%` : '',
+        'of W0': build ? `${Math.round(100 * fractions[fractions.length >> 1])}%` : '',
       });
     }
     for (const build of Object.keys(w0[0] ?? {})) {
