@@ -89,6 +89,11 @@ export abstract class Held<C extends HeldCore> {
     }
   }
 
+  /** A callback as the core can call it: proxied through Comlink when the core is in a worker. */
+  protected callback<F extends (...args: never[]) => unknown>(fn: F | undefined): F | undefined {
+    return fn && this.remote ? Comlink.proxy(fn) : fn;
+  }
+
   protected async run<T>(call: () => T | Promise<T>): Promise<Awaited<T>> {
     if (this.#disposed) throw new DisposedError('this model was disposed');
     return (await this.call(call)) as Awaited<T>;

@@ -1,7 +1,6 @@
 // The model as users hold it, on their own thread. Its core (ts/model/core.ts) lives where the
 // engine is: in the runtime's worker, reached through Comlink, or inline. Every method is
 // async in both placements, checks its options, and converts the data before it crosses.
-import * as Comlink from 'comlink';
 import { ConfigError } from '../errors.js';
 import { Held } from './held.js';
 import type { FitPlan, ModelCore } from './core.js';
@@ -48,8 +47,8 @@ export class Model extends Held<ModelCore> {
     for (const [name, fn] of [['onProgress', options.onProgress], ['onEpochEnd', options.onEpochEnd]] as const) {
       if (fn !== undefined && typeof fn !== 'function') throw new ConfigError(`fit: ${name} must be a function`);
     }
-    const wrap = <F extends (...args: never[]) => unknown>(fn: F | undefined) => (fn && this.remote ? Comlink.proxy(fn) : fn);
-    return this.cancellable(options.signal, (stop) => this.run(() => (this.core.fit as ModelCore['fit'])(xs, ys, { ...plan, stop }, wrap(options.onProgress), wrap(options.onEpochEnd))));
+    const [progress, epochEnd] = [this.callback(options.onProgress), this.callback(options.onEpochEnd)];
+    return this.cancellable(options.signal, (stop) => this.run(() => (this.core.fit as ModelCore['fit'])(xs, ys, { ...plan, stop }, progress, epochEnd)));
   }
 
   async evaluate(x: TensorLike, y: TensorLike, options: PredictOptions = {}): Promise<Evaluation> {

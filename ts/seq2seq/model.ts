@@ -1,6 +1,5 @@
 // An encoder-decoder as users hold it, on their own thread; its core (ts/seq2seq/core.ts)
 // lives where the engine is. Token sequences are padded here, before they cross.
-import * as Comlink from 'comlink';
 import { ConfigError, DTypeError } from '../errors.js';
 import { describe, knownKeys, wholeNumber as count } from '../validate.js';
 import { Held } from '../model/held.js';
@@ -56,8 +55,8 @@ export class Seq2SeqModel extends Held<Seq2SeqCore> {
       if (fn !== undefined && typeof fn !== 'function') throw new ConfigError(`fit: ${name} must be a function`);
     }
     const [s, t] = [padTokens(op, 'sources', sources), padTokens(op, 'targets', targets)];
-    const wrap = <F extends (...args: never[]) => unknown>(fn: F | undefined) => (fn && this.remote ? Comlink.proxy(fn) : fn);
-    return this.cancellable(options.signal, (stop) => this.run(() => (this.core.fit as Seq2SeqCore['fit'])(s, t, { ...plan, stop }, wrap(options.onProgress), wrap(options.onEpochEnd))));
+    const [progress, epochEnd] = [this.callback(options.onProgress), this.callback(options.onEpochEnd)];
+    return this.cancellable(options.signal, (stop) => this.run(() => (this.core.fit as Seq2SeqCore['fit'])(s, t, { ...plan, stop }, progress, epochEnd)));
   }
 
   /** Loss and token accuracy (teacher-forced), exact match and BLEU (greedy outputs). */
