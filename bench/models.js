@@ -105,7 +105,7 @@ export async function models(mode) {
     }
     // Each round runs the systems fastest first (by their last warm-up repetition), so that the
     // fast ones run a moment apart. In the order of the list, TF.js's cpu backend (5–16 s a W2
-    // repetition) ran between seqwasm and ONNX Runtime Web, and brain.js (6 s) after it: seconds
+    // repetition) ran between seqwasm and ONNX Runtime Web, and brain.js (5–8 s) after it: seconds
     // apart, as long as a slow spell of this machine, so a ratio paired repetitions from
     // different spells.
     const order = [...built].sort((a, b) => a[2] - b[2]);
